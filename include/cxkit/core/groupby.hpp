@@ -1,0 +1,225 @@
+/**
+ * @file groupby.hpp
+ * @brief The grouped counting kernel: values + dense group codes -> one table row per group.
+ *
+ * This is cxkit's hot path (ARCHITECTURE.md §4). One pass classifies every row into a bin with a
+ * branch-free coder (`integer_scale::code`) and increments a dense `(groups + 1) x stride` table,
+ * where stride = valid bins + missing + invalid. Row 0 of the table collects rows whose group key
+ * is missing (code - offset == -1), so every row is accounted for. Unweighted counts go to 32-bit
+ * cells (half the cache footprint of 64-bit ones; flushed to 64-bit totals long before they can
+ * overflow). Large inputs are split across threads, each with a private table, summed afterwards:
+ * the state pattern applied to cores.
+ */
+#ifndef CXKIT_CORE_GROUPBY_HPP
+#define CXKIT_CORE_GROUPBY_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "cxkit/config.hpp"
+#include "cxkit/core/parallel.hpp"
+#include "cxkit/core/validate.hpp"
+#include "cxkit/error.hpp"
+
+CXKIT_NAMESPACE_BEGIN
+namespace core {
+
+/**
+ * Group assignment: the group of row i is `codes[i] - offset`, where -1 means "key missing" and
+ * valid groups are 0..n_groups-1. `offset` lets integer keys serve as codes without a copy
+ * (offset = smallest key). A null `codes` puts every row in group 0.
+ */
+template <class C>
+struct group_codes {
+    const C* codes = nullptr;
+    std::int64_t offset = 0;
+    std::size_t n_groups = 1;
+};
+
+/// Smallest and largest of n integers (n > 0); vectorizes.
+template <class C>
+std::pair<C, C> min_max(const C* values, std::size_t n) noexcept {
+    C lo = values[0], hi = values[0];
+    for (std::size_t i = 1; i < n; ++i) {
+        lo = values[i] < lo ? values[i] : lo;
+        hi = values[i] > hi ? values[i] : hi;
+    }
+    return {lo, hi};
+}
+
+/// @throws out_of_range naming the first code outside -1..n_groups-1 (after the offset).
+template <class C>
+void check_group_codes(const group_codes<C>& g, std::size_t n) {
+    if (g.codes == nullptr || n == 0) return;
+    if (g.n_groups > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max() / 2))
+        CXKIT_THROW(invalid_argument, "n_groups is too large: " + std::to_string(g.n_groups));
+    const auto mm = min_max(g.codes, n);
+    const auto ok = [&](C c) {
+        const std::int64_t k = static_cast<std::int64_t>(c) - g.offset;
+        return k >= -1 && k < static_cast<std::int64_t>(g.n_groups);
+    };
+    if (ok(mm.first) && ok(mm.second)) return;
+    std::size_t pos = 0;
+    while (pos < n && ok(g.codes[pos])) ++pos;
+    CXKIT_THROW(out_of_range, "group code at position " + std::to_string(pos) + " is " +
+                                  format_value(static_cast<std::int64_t>(g.codes[pos]) - g.offset) +
+                                  ", outside 0.." + std::to_string(g.n_groups - 1) +
+                                  " (or -1 for a missing key)");
+}
+
+/// Per (group, bin) counts and weight sums from one pass.
+struct bin_table {
+    std::size_t n_groups = 0;
+    std::uint32_t stride = 0;
+    std::vector<std::uint64_t> count;  ///< (n_groups + 1) x stride; row 0: rows with a missing key
+    std::vector<double> weight;        ///< same shape; empty when unweighted
+    std::vector<double> weight_sq;     ///< same shape; empty when unweighted
+
+    bool weighted() const noexcept { return !weight.empty(); }
+    /// Cells of group g (g = -1: rows whose key is missing).
+    std::size_t row_offset(std::int64_t g) const noexcept {
+        return static_cast<std::size_t>(g + 1) * stride;
+    }
+    /// Total over every row of the table (all groups and the missing-key row) for one bin.
+    std::uint64_t total(std::uint32_t bin) const noexcept {
+        std::uint64_t s = 0;
+        for (std::size_t r = 0; r <= n_groups; ++r) s += count[r * stride + bin];
+        return s;
+    }
+};
+
+namespace detail {
+
+// 32-bit cells are flushed into the 64-bit table before any of them could overflow.
+constexpr std::size_t flush_rows = std::size_t{1} << 31;
+
+template <bool Masked, bool Grouped, class T, class C, class Coder>
+void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder,
+                      std::size_t begin, std::size_t end, std::uint64_t* CXKIT_RESTRICT out,
+                      std::vector<std::uint32_t>& cells) {
+    const std::size_t stride = coder.stride();
+    std::fill(cells.begin(), cells.end(), 0u);
+    std::uint32_t* CXKIT_RESTRICT c = cells.data();
+    const T* CXKIT_RESTRICT v = in.values;
+    // Constant part of the row index: (code - offset + 1) * stride = code * stride + base.
+    const std::int64_t base = (1 - g.offset) * static_cast<std::int64_t>(stride);
+    for (std::size_t lo = begin; lo < end; lo += flush_rows) {
+        const std::size_t hi = std::min(end, lo + flush_rows);
+        for (std::size_t i = lo; i < hi; ++i) {
+            std::uint32_t b;
+            if constexpr (Masked) b = in.missing[i] ? coder.missing_bin() : coder.code(v[i]);
+            else b = coder.code(v[i]);
+            if constexpr (Grouped) {
+                ++c[static_cast<std::size_t>(static_cast<std::int64_t>(g.codes[i]) * static_cast<std::int64_t>(stride) + base) + b];
+            } else {
+                ++c[stride + b];
+            }
+        }
+        for (std::size_t j = 0; j < cells.size(); ++j) {
+            out[j] += c[j];
+            c[j] = 0;
+        }
+    }
+}
+
+template <bool Masked, bool Grouped, class T, class C, class Coder>
+void count_weighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder, std::size_t begin,
+                    std::size_t end, std::uint64_t* CXKIT_RESTRICT out, double* CXKIT_RESTRICT w,
+                    double* CXKIT_RESTRICT w2) {
+    const std::size_t stride = coder.stride();
+    const std::uint32_t k = coder.bins();
+    for (std::size_t i = begin; i < end; ++i) {
+        std::uint32_t b;
+        if constexpr (Masked) b = in.missing[i] ? coder.missing_bin() : coder.code(in.values[i]);
+        else b = coder.code(in.values[i]);
+        const double wi = in.weights[i];
+        if (b < k && !valid_weight(wi)) b = coder.invalid_bin();
+        std::size_t row = 1;
+        if constexpr (Grouped) row = static_cast<std::size_t>(static_cast<std::int64_t>(g.codes[i]) - g.offset + 1);
+        const std::size_t idx = row * stride + b;
+        ++out[idx];
+        if (b < k) {
+            w[idx] += wi;
+            w2[idx] += wi * wi;
+        }
+    }
+}
+
+template <bool Masked, bool Grouped, class T, class C, class Coder>
+void count_range(const batch<T>& in, const group_codes<C>& g, const Coder& coder, std::size_t begin,
+                 std::size_t end, bin_table& t, std::vector<std::uint32_t>& scratch) {
+    if (in.weights != nullptr)
+        count_weighted<Masked, Grouped>(in, g, coder, begin, end, t.count.data(), t.weight.data(),
+                                        t.weight_sq.data());
+    else
+        count_unweighted<Masked, Grouped>(in, g, coder, begin, end, t.count.data(), scratch);
+}
+
+inline void add_table(bin_table& into, const bin_table& from) {
+    for (std::size_t j = 0; j < into.count.size(); ++j) into.count[j] += from.count[j];
+    for (std::size_t j = 0; j < into.weight.size(); ++j) {
+        into.weight[j] += from.weight[j];
+        into.weight_sq[j] += from.weight_sq[j];
+    }
+}
+
+}  // namespace detail
+
+/// An empty table for `n_groups` groups of `stride` cells (plus the missing-key row).
+inline bin_table make_bin_table(std::size_t n_groups, std::uint32_t stride, bool weighted) {
+    bin_table t;
+    t.n_groups = n_groups;
+    t.stride = stride;
+    const std::size_t cells = (n_groups + 1) * stride;
+    t.count.assign(cells, 0);
+    if (weighted) {
+        t.weight.assign(cells, 0.0);
+        t.weight_sq.assign(cells, 0.0);
+    }
+    return t;
+}
+
+/**
+ * Counts every row of `in` into its (group, bin) cell in one pass.
+ *
+ * @param in       values with optional weights and missing mask
+ * @param groups   group codes (null codes: one group)
+ * @param coder    maps a value to a bin; provides bins(), stride(), missing_bin(), invalid_bin()
+ * @param threads  0 = all hardware threads; the kernel uses fewer when the input is small
+ * @return the table; the caller applies the invalid-row policy (see `throw_invalid_rows`)
+ * @throws out_of_range if a group code is outside -1..n_groups-1
+ */
+template <class T, class C, class Coder>
+bin_table count_bins(const batch<T>& in, const group_codes<C>& groups, const Coder& coder,
+                     unsigned threads = 1) {
+    check_group_codes(groups, in.size);
+    const bool weighted = in.weights != nullptr;
+    const std::size_t n_groups = groups.codes == nullptr ? 1 : groups.n_groups;
+    const std::uint32_t stride = coder.stride();
+    const std::size_t cells = (n_groups + 1) * stride;
+    const unsigned t = plan_threads(in.size, cells * (weighted ? 24 : 4), threads);
+
+    std::vector<bin_table> tables;
+    tables.reserve(t);
+    tables.push_back(make_bin_table(n_groups, stride, weighted));
+    for (unsigned j = 1; j < t; ++j) tables.push_back(make_bin_table(n_groups, stride, weighted));
+
+    parallel_chunks(in.size, t, [&](unsigned j, std::size_t begin, std::size_t end) {
+        std::vector<std::uint32_t> scratch(weighted ? 0 : cells);
+        const bool masked = in.missing != nullptr, grouped = groups.codes != nullptr;
+        if (masked && grouped) detail::count_range<true, true>(in, groups, coder, begin, end, tables[j], scratch);
+        else if (masked) detail::count_range<true, false>(in, groups, coder, begin, end, tables[j], scratch);
+        else if (grouped) detail::count_range<false, true>(in, groups, coder, begin, end, tables[j], scratch);
+        else detail::count_range<false, false>(in, groups, coder, begin, end, tables[j], scratch);
+    });
+    for (unsigned j = 1; j < t; ++j) detail::add_table(tables[0], tables[j]);
+    return std::move(tables[0]);
+}
+
+}  // namespace core
+CXKIT_NAMESPACE_END
+
+#endif  // CXKIT_CORE_GROUPBY_HPP

@@ -1,0 +1,28 @@
+/**
+ * @file cxkit.hpp
+ * @brief Umbrella header: everything public in cxkit.
+ */
+#ifndef CXKIT_CXKIT_HPP
+#define CXKIT_CXKIT_HPP
+
+#include "cxkit/config.hpp"
+#include "cxkit/error.hpp"
+#include "cxkit/version.hpp"
+
+#include "cxkit/core/archive.hpp"
+#include "cxkit/core/groupby.hpp"
+#include "cxkit/core/histogram.hpp"
+#include "cxkit/core/parallel.hpp"
+#include "cxkit/core/segments.hpp"
+#include "cxkit/core/span.hpp"
+#include "cxkit/core/validate.hpp"
+
+#include "cxkit/stats/adjust.hpp"
+#include "cxkit/stats/comparison.hpp"
+#include "cxkit/stats/distributions.hpp"
+#include "cxkit/stats/intervals.hpp"
+
+#include "cxkit/survey/nps.hpp"
+#include "cxkit/survey/rating.hpp"
+
+#endif  // CXKIT_CXKIT_HPP
