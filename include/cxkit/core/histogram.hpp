@@ -248,6 +248,11 @@ public:
     friend bool operator==(const Derived& a, const Derived& b) noexcept { return a.hist_ == b.hist_; }
     friend bool operator!=(const Derived& a, const Derived& b) noexcept { return !(a == b); }
 
+    /// Adds the cells of group `g` of a table counted with `coder()` (see `group_states`).
+    void add_table_row(const bin_table& t, std::int64_t g) { hist_.add_table_row(t, g); }
+    /// The value-to-bin coder of this state, for the counting kernel.
+    const integer_scale& coder() const noexcept { return hist_.scale(); }
+
     std::uint64_t n() const noexcept { return hist_.n(); }
     std::uint64_t n_missing() const noexcept { return hist_.n_missing(); }
     std::uint64_t n_invalid() const noexcept { return hist_.n_invalid(); }
@@ -274,6 +279,42 @@ protected:
     explicit histogram_state(score_histogram h) : hist_(std::move(h)) {}
     score_histogram hist_;
 };
+
+/// One state per group, the state of the rows whose group key was missing, and the empty state
+/// (the identity, carrying the parameters such as the scale) they were all built from.
+template <class State>
+struct grouped_states {
+    std::vector<State> groups;
+    State missing_key;
+    State empty;
+};
+
+/**
+ * Grouped add in one pass: row i goes to state `codes[i] - offset` (-1: `missing_key`).
+ * Every state is a copy of `empty` (an empty state carrying the parameters, e.g. the scale)
+ * plus its rows.
+ * With `on_invalid::raise`, one invalid row anywhere refuses the whole batch.
+ * @code
+ * std::vector<std::int32_t> segment = {0, 1, 1, 0};
+ * std::vector<int> score = {10, 3, 9, 7};
+ * auto g = cxkit::core::group_states(cxkit::nps_accumulator{},
+ *          cxkit::core::batch<int>{score.data(), score.size()},
+ *          cxkit::core::group_codes<std::int32_t>{segment.data(), 0, 2});
+ * double nps_of_segment_1 = g.groups[1].result().nps;  // 0
+ * @endcode
+ */
+template <class State, class T, class C>
+grouped_states<State> group_states(const State& empty, const batch<T>& in, const group_codes<C>& codes,
+                                   on_invalid policy = on_invalid::raise, unsigned threads = 1) {
+    const auto& coder = empty.coder();
+    const bin_table t = count_bins(in, codes, coder, threads);
+    const std::uint64_t bad = t.total(coder.invalid_bin());
+    if (bad != 0 && policy == on_invalid::raise) throw_invalid_rows(in, coder, bad, State::value_name);
+    grouped_states<State> out{std::vector<State>(t.n_groups, empty), empty, empty};
+    for (std::size_t g = 0; g < t.n_groups; ++g) out.groups[g].add_table_row(t, static_cast<std::int64_t>(g));
+    out.missing_key.add_table_row(t, -1);
+    return out;
+}
 
 }  // namespace core
 CXKIT_NAMESPACE_END

@@ -188,8 +188,6 @@ public:
         return {r.promoter_share, r.detractor_share, r.n_effective};
     }
 
-private:
-    friend class core::histogram_state<nps_accumulator>;
 };
 
 /// The sample of a finalized result.

@@ -147,8 +147,6 @@ public:
         return r;
     }
 
-private:
-    friend class core::histogram_state<rating_accumulator>;
 };
 
 /**

@@ -1,0 +1,50 @@
+"""cxkit: customer-experience metrics on mergeable states.
+
+>>> import cxkit as cx
+>>> cx.nps([10, 9, 8, 3]).nps
+25.0
+"""
+
+from ._core import (
+    ComparisonResult,
+    CorruptStateError,
+    Error,
+    InvalidArgumentError,
+    InvalidInputError,
+    NpsAccumulator,
+    NpsResult,
+    NumericalError,
+    OutOfRangeError,
+    RatingAccumulator,
+    RatingResult,
+    UnsupportedTypeError,
+    __version__,
+)
+from .stats import adjust_pvalues
+from .survey import ces, compare_csat, compare_nps, compare_segments, csat, nps
+
+__all__ = [
+    "__version__",
+    # survey scores
+    "nps",
+    "csat",
+    "ces",
+    "compare_nps",
+    "compare_csat",
+    "compare_segments",
+    "NpsAccumulator",
+    "RatingAccumulator",
+    "NpsResult",
+    "RatingResult",
+    "ComparisonResult",
+    # statistics
+    "adjust_pvalues",
+    # errors
+    "Error",
+    "InvalidInputError",
+    "InvalidArgumentError",
+    "CorruptStateError",
+    "UnsupportedTypeError",
+    "OutOfRangeError",
+    "NumericalError",
+]

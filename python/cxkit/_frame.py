@@ -1,0 +1,313 @@
+"""The dataframe front: the one place where user inputs become arrays and group codes.
+
+Every public function takes ``data`` first: either an array-like of values, or a pandas/Polars
+DataFrame with columns named by keyword (``score="q1"``, ``by=["region"]``, ``weights="w"``).
+This module resolves those arguments, normalises values to numpy (zero-copy where the dtype
+fits), factorizes group keys into dense integer codes, and turns per-group results back into a
+pandas frame indexed by the group keys.
+
+Factorization is chosen so that it never dominates the run time: integer keys over a dense range
+are used as codes directly (no copy, no hash: the kernel subtracts the smallest key), categorical
+keys reuse their category codes, and only other keys (strings, floats, sparse integers) go
+through ``pandas.factorize``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+
+__all__ = ["as_numeric", "prepare", "Prepared", "grouped_frame", "is_frame"]
+
+
+# --------------------------------------------------------------------------------------------------
+# values
+
+
+def _is_polars(obj: Any) -> bool:
+    return type(obj).__module__.split(".")[0] == "polars"
+
+
+def is_frame(obj: Any) -> bool:
+    """True for a pandas or Polars DataFrame."""
+    return isinstance(obj, pd.DataFrame) or (_is_polars(obj) and type(obj).__name__ == "DataFrame")
+
+
+def _object_to_float(arr: np.ndarray, name: str) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """Object arrays: None/NaN/NA are missing, numbers become float64, anything else is refused."""
+    mask = np.asarray(pd.isna(arr), dtype=bool)
+    out = np.full(arr.shape[0], np.nan)
+    for i in np.flatnonzero(~mask):
+        v = arr[i]
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+            raise _core.UnsupportedTypeError(
+                f"{name}: expected numbers, got {type(v).__name__} {v!r} at position {int(i)}"
+            )
+        out[i] = float(v)
+    return out, (mask if mask.any() else None)
+
+
+def as_numeric(values: Any, name: str) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """Normalise an array-like to ``(numeric 1-D numpy array, missing mask or None)``.
+
+    numpy arrays, pandas Series (numpy-backed or nullable), Polars Series, lists and scalars are
+    accepted. Missing entries are NaN in float arrays or flagged in the mask. Booleans, strings
+    and datetimes raise :class:`cxkit.UnsupportedTypeError` naming the argument.
+    """
+    if _is_polars(values):
+        mask = values.is_null().to_numpy() if values.null_count() else None
+        values = values.to_numpy()
+        arr, _ = as_numeric(values, name)
+        return arr, mask
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        data = getattr(values, "_data", None)
+        mask = getattr(values, "_mask", None)
+        if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):  # pandas masked arrays
+            if data.dtype.kind == "b":
+                raise _core.UnsupportedTypeError(f"{name}: boolean values are not scores")
+            return data, (mask if mask.any() else None)
+        if isinstance(values, pd.arrays.NumpyExtensionArray if hasattr(pd.arrays, "NumpyExtensionArray") else pd.arrays.PandasArray):
+            values = values.to_numpy()
+        else:
+            values = np.asarray(values, dtype=object)
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise _core.InvalidArgumentError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    kind = arr.dtype.kind
+    if kind in "iu":
+        return arr, None
+    if kind == "f":
+        if arr.dtype.itemsize not in (4, 8):
+            arr = arr.astype(np.float64)
+        return arr, None
+    if kind == "O":
+        return _object_to_float(arr, name)
+    raise _core.UnsupportedTypeError(f"{name}: unsupported dtype {arr.dtype} (expected numbers)")
+
+
+def _column(data: Any, spec: Any, argname: str) -> Any:
+    """A column by name from a frame, or the array-like itself."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if not is_frame(data):
+            raise _core.InvalidArgumentError(
+                f"{argname}={spec!r} names a column, but data is not a DataFrame"
+            )
+        if spec not in data.columns:
+            cols = ", ".join(repr(c) for c in list(data.columns)[:20])
+            raise _core.InvalidArgumentError(f"{argname}: unknown column {spec!r} (columns: {cols})")
+        return data[spec]
+    return spec
+
+
+def _length(values: Any) -> int:
+    return len(values) if hasattr(values, "__len__") else 1
+
+
+# --------------------------------------------------------------------------------------------------
+# group keys
+
+
+@dataclass
+class _Key:
+    """One factorized key: codes (missing = -1 after subtracting ``offset``) and labels."""
+
+    codes: np.ndarray
+    offset: int
+    n: int
+    labels: Callable[[np.ndarray], Any]  # group ids -> label values
+    name: Any
+
+
+def _dense_enough(lo: int, hi: int, n_rows: int) -> bool:
+    span = hi - lo + 1
+    return span <= max(2 * n_rows, 1 << 16) and span < (1 << 31)
+
+
+def _factorize_key(key: Any, name: Any, n_rows: int) -> _Key:
+    if _is_polars(key):
+        import polars as pl
+
+        if key.dtype in (pl.Categorical,) or isinstance(key.dtype, (pl.Categorical, pl.Enum)):
+            key = key.to_pandas()
+        elif key.dtype.is_integer() and key.null_count() == 0:
+            key = key.to_numpy()
+        else:
+            key = pd.Series(key.to_list())
+    if isinstance(key, (pd.Series, pd.Index)):
+        if isinstance(key.dtype, pd.CategoricalDtype):
+            cat = key.array
+            categories = cat.categories
+            codes = np.asarray(cat.codes)
+            codes = codes.astype(np.int32) if codes.dtype.itemsize < 4 else codes
+            return _Key(codes, 0, len(categories), lambda ids: categories.take(ids), name)
+        arr = key.array
+        data = getattr(arr, "_data", None)
+        mask = getattr(arr, "_mask", None)
+        if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.dtype.kind in "iu":
+            valid = data[~mask]
+            if valid.size == 0:
+                return _Key(np.full(len(data), -1, np.int32), 0, 0, lambda ids: np.asarray(ids), name)
+            lo, hi = int(valid.min()), int(valid.max())
+            if _dense_enough(lo, hi, n_rows):
+                codes = np.where(mask, -1, data.astype(np.int64) - lo)
+                return _Key(codes, 0, hi - lo + 1, lambda ids, lo=lo: (ids + lo).astype(data.dtype), name)
+        key = key.to_numpy() if data is None or not isinstance(data, np.ndarray) else key
+    arr = np.asarray(key)
+    if arr.ndim != 1:
+        raise _core.InvalidArgumentError(f"by: key {name!r} must be 1-D")
+    if arr.dtype.kind in "iu" and arr.size:
+        if arr.dtype.itemsize < 4 or arr.dtype == np.uint32:
+            arr = arr.astype(np.int64 if arr.dtype == np.uint32 else np.int32)
+        if arr.dtype == np.uint64 and arr.max() >= 2**63:
+            pass  # falls through to pandas.factorize
+        else:
+            arr = arr.astype(np.int64, copy=False) if arr.dtype == np.uint64 else arr
+            lo, hi = _core.min_max(arr)
+            if _dense_enough(lo, hi, n_rows):
+                # The keys themselves are the codes: the kernel subtracts `lo`. No copy, no hash.
+                return _Key(arr, lo, hi - lo + 1, lambda ids, lo=lo, dt=arr.dtype: (ids + lo).astype(dt), name)
+    codes, uniques = pd.factorize(arr, sort=True, use_na_sentinel=True)
+    return _Key(codes, 0, len(uniques), lambda ids, u=uniques: np.asarray(u).take(ids), name)
+
+
+@dataclass
+class Grouping:
+    """Codes for the kernel and how to turn observed group ids into the result index."""
+
+    codes: np.ndarray
+    offset: int
+    n_groups: int
+    index: Callable[[np.ndarray], pd.Index]
+
+
+def _grouping(keys: Sequence[Any], names: Sequence[Any], n_rows: int) -> Grouping:
+    factorized = [_factorize_key(k, nm, n_rows) for k, nm in zip(keys, names)]
+    for f in factorized:
+        if len(f.codes) != n_rows:
+            raise _core.InvalidArgumentError(
+                f"by: key {f.name!r} has {len(f.codes)} values but the data has {n_rows}"
+            )
+    if len(factorized) == 1:
+        f = factorized[0]
+        return Grouping(f.codes, f.offset, f.n, lambda ids: pd.Index(f.labels(ids), name=f.name))
+    # Several keys: mixed-radix combination of the per-key codes (any missing key -> -1).
+    sizes = [max(f.n, 1) for f in factorized]
+    total = int(np.prod([float(s) for s in sizes]))
+    if total >= 2**62:
+        raise _core.InvalidArgumentError("by: too many key combinations")
+    combined = np.zeros(n_rows, dtype=np.int64)
+    missing = np.zeros(n_rows, dtype=bool)
+    for f, size in zip(factorized, sizes):
+        c = f.codes.astype(np.int64) - f.offset
+        missing |= c < 0
+        combined *= size
+        combined += np.maximum(c, 0)
+    combined[missing] = -1
+
+    def decode(flat: np.ndarray) -> pd.Index:
+        parts, rest = [], flat.astype(np.int64)
+        for f, size in reversed(list(zip(factorized, sizes))):
+            parts.append(f.labels(rest % size))
+            rest = rest // size
+        parts.reverse()
+        return pd.MultiIndex.from_arrays(parts, names=[f.name for f in factorized])
+
+    if total <= max(2 * n_rows, 1 << 20):
+        return Grouping(combined, 0, total, decode)
+    dense, uniques = pd.factorize(combined, sort=True, use_na_sentinel=True)
+    dense = np.where(combined < 0, -1, dense) if (combined < 0).any() else dense
+    uniq = np.asarray(uniques)
+    observed = uniq[uniq >= 0]
+    return Grouping(dense, 0, len(observed), lambda ids: decode(observed.take(ids)))
+
+
+def _key_arrays(data: Any, by: Any) -> tuple[list[Any], list[Any]]:
+    if isinstance(by, (str, pd.Series, np.ndarray)) or _is_polars(by):
+        by = [by]
+    elif isinstance(by, tuple):
+        by = list(by)
+    if not isinstance(by, list) or not by:
+        raise _core.InvalidArgumentError("by must be a column name, an array, or a non-empty list of them")
+    keys, names = [], []
+    for i, b in enumerate(by):
+        keys.append(_column(data, b, "by"))
+        if isinstance(b, str):
+            names.append(b)
+        else:
+            names.append(getattr(b, "name", None) or ("by" if len(by) == 1 else f"by_{i}"))
+    return keys, names
+
+
+# --------------------------------------------------------------------------------------------------
+# the front
+
+
+@dataclass
+class Prepared:
+    """Arrays ready for a grouped kernel."""
+
+    values: np.ndarray
+    mask: Optional[np.ndarray]
+    weights: Any  # array-like or None (normalised by the kernel)
+    grouping: Optional[Grouping]
+    n_rows: int
+
+    def kernel_args(self) -> dict:
+        g = self.grouping
+        return dict(
+            values=self.values,
+            weights=self.weights,
+            codes=None if g is None else g.codes,
+            offset=0 if g is None else g.offset,
+            n_groups=1 if g is None else g.n_groups,
+            mask=self.mask,
+        )
+
+
+def prepare(data: Any, value: Any, *, value_arg: str, by: Any = None, weights: Any = None) -> Prepared:
+    """Resolve ``data`` + column keywords into arrays and (optionally) group codes."""
+    if is_frame(data):
+        if value is None:
+            raise _core.InvalidArgumentError(f"{value_arg}= must name a column when data is a DataFrame")
+        values = _column(data, value, value_arg)
+    else:
+        if value is not None:
+            raise _core.InvalidArgumentError(
+                f"{value_arg}= is for DataFrame input; pass the values themselves as data"
+            )
+        if data is None:
+            raise _core.InvalidArgumentError("data is required")
+        values = data
+    arr, mask = as_numeric(values, value_arg)
+    n = arr.shape[0]
+    w = _column(data, weights, "weights")
+    if w is not None and _length(w) != n:
+        raise _core.InvalidArgumentError(f"weights has {_length(w)} values but the data has {n}")
+    grouping = None
+    if by is not None:
+        keys, names = _key_arrays(data, by)
+        grouping = _grouping(keys, names, n)
+    return Prepared(arr, mask, w, grouping, n)
+
+
+def grouped_frame(columns: dict, groups: Any, grouping: Grouping) -> pd.DataFrame:
+    """A frame of per-group result columns indexed by the group keys; groups without rows are
+    left out; rows whose key was missing are reported in ``frame.attrs["n_missing_key"]``."""
+    rows = groups.rows()
+    observed = np.flatnonzero(rows > 0)
+    take = {k: np.asarray(v)[observed] for k, v in columns.items()}
+    frame = pd.DataFrame(take, index=grouping.index(observed))
+    mk = groups.missing_key
+    frame.attrs["n_missing_key"] = int(mk.n + mk.n_missing + mk.n_invalid)
+    return frame

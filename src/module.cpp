@@ -1,0 +1,18 @@
+// The compiled module cxkit._core: one register_<area>() per area of the library.
+#include <pybind11/pybind11.h>
+
+#include <cxkit/version.hpp>
+
+namespace py = pybind11;
+
+void register_core(py::module_& m);
+void register_stats(py::module_& m);
+void register_survey(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
+    m.attr("__version__") = CXKIT_VERSION_STRING;
+    register_core(m);
+    register_stats(m);
+    register_survey(m);
+}

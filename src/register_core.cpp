@@ -1,0 +1,84 @@
+// Core bindings: the exception hierarchy and the helpers the dataframe front needs.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cxkit/core/groupby.hpp>
+#include <cxkit/core/parallel.hpp>
+#include <cxkit/error.hpp>
+
+#include "bind/columns.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+// Python classes for the C++ error types (see error.hpp for the mapping). Created once at import.
+PyObject* error_base = nullptr;
+PyObject* invalid_input_error = nullptr;
+PyObject* invalid_argument_error = nullptr;
+PyObject* corrupt_state_error = nullptr;
+PyObject* unsupported_type_error = nullptr;
+PyObject* out_of_range_error = nullptr;
+PyObject* numerical_error = nullptr;
+
+PyObject* make_error(py::module_& m, const char* name, PyObject* std_base, const char* doc) {
+    const std::string full = std::string("cxkit.") + name;
+    py::tuple bases = std_base ? py::tuple(py::make_tuple(py::handle(error_base), py::handle(std_base)))
+                               : py::tuple(py::make_tuple(py::handle(PyExc_Exception)));
+    PyObject* cls = PyErr_NewExceptionWithDoc(full.c_str(), doc, bases.ptr(), nullptr);
+    if (cls == nullptr) throw py::error_already_set();
+    m.attr(name) = py::handle(cls);
+    return cls;
+}
+
+}  // namespace
+
+void register_core(py::module_& m) {
+    error_base = make_error(m, "Error", nullptr, "Base class of every cxkit exception.");
+    invalid_input_error = make_error(m, "InvalidInputError", PyExc_ValueError,
+                                     "A data value is invalid (out of scale, bad weight...).");
+    invalid_argument_error = make_error(m, "InvalidArgumentError", PyExc_ValueError,
+                                        "An argument is invalid (lengths, options, columns...).");
+    corrupt_state_error = make_error(m, "CorruptStateError", PyExc_ValueError,
+                                     "Serialized bytes are truncated, corrupt or of an unknown version.");
+    unsupported_type_error = make_error(m, "UnsupportedTypeError", PyExc_TypeError, "An input type is not supported.");
+    out_of_range_error = make_error(m, "OutOfRangeError", PyExc_IndexError, "An index or code is out of range.");
+    numerical_error = make_error(m, "NumericalError", PyExc_ArithmeticError, "A computation cannot be carried out.");
+
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const cxkit::invalid_input& e) {
+            PyErr_SetString(invalid_input_error, e.what());
+        } catch (const cxkit::invalid_argument& e) {
+            PyErr_SetString(invalid_argument_error, e.what());
+        } catch (const cxkit::corrupt_state& e) {
+            PyErr_SetString(corrupt_state_error, e.what());
+        } catch (const cxkit::unsupported_type& e) {
+            PyErr_SetString(unsupported_type_error, e.what());
+        } catch (const cxkit::out_of_range& e) {
+            PyErr_SetString(out_of_range_error, e.what());
+        } catch (const cxkit::numerical_error& e) {
+            PyErr_SetString(numerical_error, e.what());
+        }
+    });
+
+    m.def(
+        "min_max",
+        [](py::array keys) -> py::object {
+            const py::array a = py::array::ensure(keys, py::array::c_style);
+            if (!a || a.ndim() != 1) throw cxkit::invalid_argument("min_max expects a 1-D array");
+            if (a.size() == 0) return py::none();
+            return cxkit_py::dispatch_codes(a, [&](const auto* p) -> py::object {
+                std::pair<std::int64_t, std::int64_t> mm;
+                {
+                    py::gil_scoped_release nogil;
+                    const auto r = cxkit::core::min_max(p, static_cast<std::size_t>(a.size()));
+                    mm = {r.first, r.second};
+                }
+                return py::make_tuple(mm.first, mm.second);
+            });
+        },
+        py::arg("keys"), "Smallest and largest of an int32/int64 array in one pass (None when empty).");
+    m.def("hardware_threads", &cxkit::core::hardware_threads, "Number of hardware threads.");
+}
