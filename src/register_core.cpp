@@ -12,6 +12,22 @@ namespace py = pybind11;
 
 namespace {
 
+// Key ranges for the dataframe front. Baseline x86-64 (SSE2) has no packed 32/64-bit min/max, so
+// the loop is also compiled for AVX2 and picked at load time where the CPU has it (GCC ifunc).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CXKIT_KEY_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CXKIT_KEY_CLONES
+#endif
+CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> key_range(const std::int32_t* p, std::size_t n) {
+    const auto r = cxkit::core::min_max(p, n);
+    return {r.first, r.second};
+}
+CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> key_range(const std::int64_t* p, std::size_t n) {
+    const auto r = cxkit::core::min_max(p, n);
+    return {r.first, r.second};
+}
+
 // Python classes for the C++ error types (see error.hpp for the mapping). Created once at import.
 PyObject* error_base = nullptr;
 PyObject* invalid_input_error = nullptr;
@@ -73,8 +89,7 @@ void register_core(py::module_& m) {
                 std::pair<std::int64_t, std::int64_t> mm;
                 {
                     py::gil_scoped_release nogil;
-                    const auto r = cxkit::core::min_max(p, static_cast<std::size_t>(a.size()));
-                    mm = {r.first, r.second};
+                    mm = key_range(p, static_cast<std::size_t>(a.size()));
                 }
                 return py::make_tuple(mm.first, mm.second);
             });

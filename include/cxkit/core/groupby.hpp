@@ -50,24 +50,26 @@ std::pair<C, C> min_max(const C* values, std::size_t n) noexcept {
     return {lo, hi};
 }
 
+namespace detail {
+/// Table row of a group code: 0 for a missing key (code - offset == -1), 1..n_groups for the
+/// groups, n_groups + 1 (a spare row) for any code out of range. One compare and one select, so
+/// the range check rides along in the counting pass instead of costing a pass of its own.
+template <class C>
+inline std::size_t code_row(C code, std::int64_t offset, std::uint64_t n_groups) noexcept {
+    const std::uint64_t r = static_cast<std::uint64_t>(static_cast<std::int64_t>(code) - offset + 1);
+    return static_cast<std::size_t>(r <= n_groups ? r : n_groups + 1);
+}
+}  // namespace detail
+
 /// @throws out_of_range naming the first code outside -1..n_groups-1 (after the offset).
 template <class C>
-void check_group_codes(const group_codes<C>& g, std::size_t n) {
-    if (g.codes == nullptr || n == 0) return;
-    if (g.n_groups > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max() / 2))
-        CXKIT_THROW(invalid_argument, "n_groups is too large: " + std::to_string(g.n_groups));
-    const auto mm = min_max(g.codes, n);
-    const auto ok = [&](C c) {
-        const std::int64_t k = static_cast<std::int64_t>(c) - g.offset;
-        return k >= -1 && k < static_cast<std::int64_t>(g.n_groups);
-    };
-    if (ok(mm.first) && ok(mm.second)) return;
+[[noreturn]] void throw_bad_group_code(const group_codes<C>& g, std::size_t n) {
     std::size_t pos = 0;
-    while (pos < n && ok(g.codes[pos])) ++pos;
-    CXKIT_THROW(out_of_range, "group code at position " + std::to_string(pos) + " is " +
-                                  format_value(static_cast<std::int64_t>(g.codes[pos]) - g.offset) +
-                                  ", outside 0.." + std::to_string(g.n_groups - 1) +
-                                  " (or -1 for a missing key)");
+    while (pos < n && detail::code_row(g.codes[pos], g.offset, g.n_groups) <= g.n_groups) ++pos;
+    const std::int64_t code = pos < n ? static_cast<std::int64_t>(g.codes[pos]) - g.offset : 0;
+    const std::string valid = g.n_groups == 0 ? "no groups" : "0.." + std::to_string(g.n_groups - 1);
+    CXKIT_THROW(out_of_range, "group code at position " + std::to_string(pos) + " is " + format_value(code) +
+                                  ", outside " + valid + " (or -1 for a missing key)");
 }
 
 /// Per (group, bin) counts and weight sums from one pass.
@@ -77,6 +79,7 @@ struct bin_table {
     std::vector<std::uint64_t> count;  ///< (n_groups + 1) x stride; row 0: rows with a missing key
     std::vector<double> weight;        ///< same shape; empty when unweighted
     std::vector<double> weight_sq;     ///< same shape; empty when unweighted
+    std::uint64_t bad_codes = 0;       ///< rows whose group code was out of range (the caller throws)
 
     bool weighted() const noexcept { return !weight.empty(); }
     /// Cells of group g (g = -1: rows whose key is missing).
@@ -96,27 +99,29 @@ namespace detail {
 // 32-bit cells are flushed into the 64-bit table before any of them could overflow.
 constexpr std::size_t flush_rows = std::size_t{1} << 31;
 
+// The table handed to a kernel has n_groups + 2 rows: missing key, the groups, and the spare
+// row for out-of-range codes (see code_row); only the first n_groups + 1 are kept.
 template <bool Masked, bool Grouped, class T, class C, class Coder>
-void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder,
-                      std::size_t begin, std::size_t end, std::uint64_t* CXKIT_RESTRICT out,
-                      std::vector<std::uint32_t>& cells) {
+void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder_in, std::size_t begin,
+                      std::size_t end, std::uint64_t* CXKIT_RESTRICT out, std::vector<std::uint32_t>& cells) {
+    // Local copies: the compiler cannot otherwise prove that stores into the uint32 table leave
+    // the coder's fields alone, and would reload them on every row.
+    const Coder coder = coder_in;
     const std::size_t stride = coder.stride();
+    const std::int64_t offset = g.offset;
+    const std::uint64_t n_groups = g.n_groups;
+    const T* CXKIT_RESTRICT v = in.values;
+    const C* CXKIT_RESTRICT codes = g.codes;
     std::fill(cells.begin(), cells.end(), 0u);
     std::uint32_t* CXKIT_RESTRICT c = cells.data();
-    const T* CXKIT_RESTRICT v = in.values;
-    // Constant part of the row index: (code - offset + 1) * stride = code * stride + base.
-    const std::int64_t base = (1 - g.offset) * static_cast<std::int64_t>(stride);
     for (std::size_t lo = begin; lo < end; lo += flush_rows) {
         const std::size_t hi = std::min(end, lo + flush_rows);
         for (std::size_t i = lo; i < hi; ++i) {
             std::uint32_t b;
             if constexpr (Masked) b = in.missing[i] ? coder.missing_bin() : coder.code(v[i]);
             else b = coder.code(v[i]);
-            if constexpr (Grouped) {
-                ++c[static_cast<std::size_t>(static_cast<std::int64_t>(g.codes[i]) * static_cast<std::int64_t>(stride) + base) + b];
-            } else {
-                ++c[stride + b];
-            }
+            if constexpr (Grouped) ++c[code_row(codes[i], offset, n_groups) * stride + b];
+            else ++c[stride + b];
         }
         for (std::size_t j = 0; j < cells.size(); ++j) {
             out[j] += c[j];
@@ -126,9 +131,10 @@ void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& 
 }
 
 template <bool Masked, bool Grouped, class T, class C, class Coder>
-void count_weighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder, std::size_t begin,
+void count_weighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder_in, std::size_t begin,
                     std::size_t end, std::uint64_t* CXKIT_RESTRICT out, double* CXKIT_RESTRICT w,
                     double* CXKIT_RESTRICT w2) {
+    const Coder coder = coder_in;
     const std::size_t stride = coder.stride();
     const std::uint32_t k = coder.bins();
     for (std::size_t i = begin; i < end; ++i) {
@@ -138,7 +144,7 @@ void count_weighted(const batch<T>& in, const group_codes<C>& g, const Coder& co
         const double wi = in.weights[i];
         if (b < k && !valid_weight(wi)) b = coder.invalid_bin();
         std::size_t row = 1;
-        if constexpr (Grouped) row = static_cast<std::size_t>(static_cast<std::int64_t>(g.codes[i]) - g.offset + 1);
+        if constexpr (Grouped) row = code_row(g.codes[i], g.offset, g.n_groups);
         const std::size_t idx = row * stride + b;
         ++out[idx];
         if (b < k) {
@@ -190,33 +196,46 @@ inline bin_table make_bin_table(std::size_t n_groups, std::uint32_t stride, bool
  * @param coder    maps a value to a bin; provides bins(), stride(), missing_bin(), invalid_bin()
  * @param threads  0 = all hardware threads; the kernel uses fewer when the input is small
  * @return the table; the caller applies the invalid-row policy (see `throw_invalid_rows`)
- * @throws out_of_range if a group code is outside -1..n_groups-1
+ * @throws out_of_range if a group code is outside -1..n_groups-1 (checked within the same pass)
  */
 template <class T, class C, class Coder>
 bin_table count_bins(const batch<T>& in, const group_codes<C>& groups, const Coder& coder,
                      unsigned threads = 1) {
-    check_group_codes(groups, in.size);
     const bool weighted = in.weights != nullptr;
-    const std::size_t n_groups = groups.codes == nullptr ? 1 : groups.n_groups;
+    const bool grouped = groups.codes != nullptr;
+    const std::size_t n_groups = grouped ? groups.n_groups : 1;
+    if (grouped && n_groups > (std::size_t{1} << 40))
+        CXKIT_THROW(invalid_argument, "n_groups is too large: " + std::to_string(n_groups));
     const std::uint32_t stride = coder.stride();
-    const std::size_t cells = (n_groups + 1) * stride;
+    // One spare row past the groups collects out-of-range codes (see detail::code_row).
+    const std::size_t cells = (n_groups + 2) * stride;
     const unsigned t = plan_threads(in.size, cells * (weighted ? 24 : 4), threads);
 
     std::vector<bin_table> tables;
     tables.reserve(t);
-    tables.push_back(make_bin_table(n_groups, stride, weighted));
-    for (unsigned j = 1; j < t; ++j) tables.push_back(make_bin_table(n_groups, stride, weighted));
+    for (unsigned j = 0; j < t; ++j) tables.push_back(make_bin_table(n_groups + 1, stride, weighted));
 
     parallel_chunks(in.size, t, [&](unsigned j, std::size_t begin, std::size_t end) {
         std::vector<std::uint32_t> scratch(weighted ? 0 : cells);
-        const bool masked = in.missing != nullptr, grouped = groups.codes != nullptr;
+        const bool masked = in.missing != nullptr;
         if (masked && grouped) detail::count_range<true, true>(in, groups, coder, begin, end, tables[j], scratch);
         else if (masked) detail::count_range<true, false>(in, groups, coder, begin, end, tables[j], scratch);
         else if (grouped) detail::count_range<false, true>(in, groups, coder, begin, end, tables[j], scratch);
         else detail::count_range<false, false>(in, groups, coder, begin, end, tables[j], scratch);
     });
     for (unsigned j = 1; j < t; ++j) detail::add_table(tables[0], tables[j]);
-    return std::move(tables[0]);
+    bin_table& out = tables[0];
+    // Drop the spare row, remembering whether any row landed there.
+    const std::size_t kept = (n_groups + 1) * stride;
+    for (std::size_t j = kept; j < out.count.size(); ++j) out.bad_codes += out.count[j];
+    if (out.bad_codes != 0) throw_bad_group_code(groups, in.size);
+    out.n_groups = n_groups;
+    out.count.resize(kept);
+    if (weighted) {
+        out.weight.resize(kept);
+        out.weight_sq.resize(kept);
+    }
+    return std::move(out);
 }
 
 }  // namespace core
