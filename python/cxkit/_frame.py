@@ -134,46 +134,62 @@ def _dense_enough(lo: int, hi: int, n_rows: int) -> bool:
     return span <= max(2 * n_rows, 1 << 16) and span < (1 << 31)
 
 
+def _masked_int_key(data: np.ndarray, mask: np.ndarray, name: Any, n_rows: int) -> Optional[_Key]:
+    """Integer keys with missing entries (pandas nullable, Polars nulls): dense codes, -1 missing."""
+    valid = data[~mask]
+    if valid.size == 0:
+        return _Key(np.full(len(data), -1, np.int32), 0, 0, lambda ids: np.asarray(ids), name)
+    lo, hi = int(valid.min()), int(valid.max())
+    if not _dense_enough(lo, hi, n_rows):
+        return None
+    codes = np.where(mask, -1, data.astype(np.int64) - lo)
+    return _Key(codes, 0, hi - lo + 1, lambda ids, lo=lo, dt=data.dtype: (ids + lo).astype(dt), name)
+
+
 def _factorize_key(key: Any, name: Any, n_rows: int) -> _Key:
     if _is_polars(key):
         import polars as pl
 
-        if key.dtype in (pl.Categorical,) or isinstance(key.dtype, (pl.Categorical, pl.Enum)):
-            key = key.to_pandas()
-        elif key.dtype.is_integer() and key.null_count() == 0:
-            key = key.to_numpy()
+        if isinstance(key.dtype, pl.Enum):
+            key = key.to_pandas()  # declared order, like a pandas Categorical
+        elif isinstance(key.dtype, pl.Categorical):
+            key = key.cast(pl.Utf8).to_numpy()  # physical order is arbitrary: sort by label
+        elif key.dtype.is_integer() and key.null_count():
+            mask = key.is_null().to_numpy()
+            data = key.fill_null(0).to_numpy()
+            k = _masked_int_key(data, mask, name, n_rows)
+            key = k if k is not None else pd.array(key.to_list(), dtype="Int64")
+            if isinstance(key, _Key):
+                return key
         else:
-            key = pd.Series(key.to_list())
-    if isinstance(key, (pd.Series, pd.Index)):
+            key = key.to_numpy()
+    if isinstance(key, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
         if isinstance(key.dtype, pd.CategoricalDtype):
-            cat = key.array
+            cat = key.array if hasattr(key, "array") else key
             categories = cat.categories
             codes = np.asarray(cat.codes)
             codes = codes.astype(np.int32) if codes.dtype.itemsize < 4 else codes
             return _Key(codes, 0, len(categories), lambda ids: categories.take(ids), name)
-        arr = key.array
+        arr = key.array if hasattr(key, "array") else key
         data = getattr(arr, "_data", None)
         mask = getattr(arr, "_mask", None)
         if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.dtype.kind in "iu":
-            valid = data[~mask]
-            if valid.size == 0:
-                return _Key(np.full(len(data), -1, np.int32), 0, 0, lambda ids: np.asarray(ids), name)
-            lo, hi = int(valid.min()), int(valid.max())
-            if _dense_enough(lo, hi, n_rows):
-                codes = np.where(mask, -1, data.astype(np.int64) - lo)
-                return _Key(codes, 0, hi - lo + 1, lambda ids, lo=lo: (ids + lo).astype(data.dtype), name)
-        key = key.to_numpy() if data is None or not isinstance(data, np.ndarray) else key
-    arr = np.asarray(key)
-    if arr.ndim != 1:
+            k = _masked_int_key(data, mask, name, n_rows)
+            if k is not None:
+                return k
+        elif not isinstance(key, pd.api.extensions.ExtensionArray) and isinstance(
+            getattr(key, "dtype", None), np.dtype
+        ):
+            key = key.to_numpy()
+    arr = np.asarray(key) if not isinstance(key, pd.api.extensions.ExtensionArray) else key
+    if getattr(arr, "ndim", 1) != 1:
         raise _core.InvalidArgumentError(f"by: key {name!r} must be 1-D")
-    if arr.dtype.kind in "iu" and arr.size:
+    if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu" and arr.size:
         if arr.dtype.itemsize < 4 or arr.dtype == np.uint32:
             arr = arr.astype(np.int64 if arr.dtype == np.uint32 else np.int32)
-        if arr.dtype == np.uint64 and arr.max() >= 2**63:
-            pass  # falls through to pandas.factorize
-        else:
+        if not (arr.dtype == np.uint64 and arr.max() >= 2**63):
             arr = arr.astype(np.int64, copy=False) if arr.dtype == np.uint64 else arr
-            lo, hi = _core.min_max(arr)
+            lo, hi = _core.min_max(np.ascontiguousarray(arr))
             if _dense_enough(lo, hi, n_rows):
                 # The keys themselves are the codes: the kernel subtracts `lo`. No copy, no hash.
                 return _Key(arr, lo, hi - lo + 1, lambda ids, lo=lo, dt=arr.dtype: (ids + lo).astype(dt), name)
