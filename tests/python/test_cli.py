@@ -1,0 +1,79 @@
+"""The main job: `python -m cxkit demo` runs, writes its tables, and the tables are right.
+
+The oracle recomputes the weighted NPS and CSAT per segment and month from the written
+responses.csv with plain pandas (the METRICS.md definitions written out), independently of cxkit.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cxkit", "demo", "--out", str(out), "--rows", "3000", "--seed", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "NPS by segment and month" in proc.stdout
+    assert "Each segment vs the rest" in proc.stdout
+    return out
+
+
+def test_demo_writes_every_table(demo_dir):
+    names = {p.name for p in demo_dir.iterdir()}
+    assert {
+        "responses.csv",
+        "overall.csv",
+        "nps_by_segment_month.csv",
+        "csat_by_segment_month.csv",
+        "ces_by_segment_month.csv",
+        "segment_vs_rest.csv",
+    } <= names
+
+
+def test_demo_accounts_for_every_row(demo_dir):
+    responses = pd.read_csv(demo_dir / "responses.csv")
+    assert len(responses) == 3000
+    for table in ("nps_by_segment_month", "csat_by_segment_month", "ces_by_segment_month"):
+        t = pd.read_csv(demo_dir / f"{table}.csv")
+        assert (t["n"] + t["n_missing"] + t["n_invalid"]).sum() == len(responses)
+    # the demo data has some missing and some invalid answers, so the policy shows
+    overall = pd.read_csv(demo_dir / "overall.csv", index_col=0)
+    assert (overall["n_missing"] > 0).all() and (overall["n_invalid"] > 0).all()
+
+
+def _weighted_share(df, lo, hi):
+    return (df["weight"] * df["recommend"].between(lo, hi)).sum() / df["weight"].sum()
+
+
+def test_demo_nps_matches_pandas(demo_dir):
+    responses = pd.read_csv(demo_dir / "responses.csv")
+    r = responses["recommend"]
+    valid = responses[r.notna() & r.between(0, 10) & (r == np.floor(r))]
+    expected = valid.groupby(["segment", "month"]).apply(
+        lambda d: 100 * (_weighted_share(d, 9, 10) - _weighted_share(d, 0, 6)), include_groups=False
+    )
+    got = pd.read_csv(demo_dir / "nps_by_segment_month.csv").set_index(["segment", "month"])["nps"]
+    expected.index = expected.index.set_levels(
+        [expected.index.levels[0], pd.to_datetime(expected.index.levels[1]).astype(str)]
+    )
+    got.index = got.index.set_levels([got.index.levels[0], pd.to_datetime(got.index.levels[1]).astype(str)])
+    joined = pd.concat([expected.rename("expected"), got.rename("got")], axis=1)
+    assert len(joined) == 24 and joined.notna().all().all()
+    np.testing.assert_allclose(joined["got"], joined["expected"], rtol=1e-12, atol=1e-9)
+
+
+def test_demo_segment_vs_rest_is_adjusted(demo_dir):
+    t = pd.read_csv(demo_dir / "segment_vs_rest.csv")
+    assert set(t["metric"]) == {"nps", "csat", "ces"}
+    # Holm never lowers a p-value
+    assert (t["p_adjusted"] >= t["p_value"] - 1e-15).all()
+    assert ((t["p_adjusted"] < 0.05) == t["significant"]).all()
