@@ -2,6 +2,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
+#include <vector>
+
 #include <cxkit/stats/adjust.hpp>
 #include <cxkit/stats/comparison.hpp>
 
@@ -19,9 +22,12 @@ void register_stats(py::module_& m) {
         [](py::handle p_values, const std::string& method) {
             const auto m_ = cxkit::stats::parse_adjust_method(method);
             const cxkit_py::column c = cxkit_py::as_column(p_values, "p_values");
-            if (c.has_mask) throw cxkit::invalid_input("p_values: missing values must be NaN, not masked");
-            const auto p = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(c.values);
-            const auto out = cxkit::stats::adjust_pvalues(cxkit::core::span<const double>(p.data(), c.size()), m_);
+            const auto cast = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(c.values);
+            std::vector<double> p(cast.data(), cast.data() + c.size());
+            if (c.has_mask)  // missing p-values (None, NA, null) are NaN: left NaN, not counted
+                for (std::size_t i = 0; i < p.size(); ++i)
+                    if (c.mask_data()[i]) p[i] = std::nan("");
+            const auto out = cxkit::stats::adjust_pvalues(cxkit::core::span<const double>(p.data(), p.size()), m_);
             return py::array_t<double>(static_cast<py::ssize_t>(out.size()), out.data());
         },
         py::arg("p_values"), py::arg("method") = "holm");

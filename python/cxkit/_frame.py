@@ -38,6 +38,11 @@ def is_frame(obj: Any) -> bool:
     return isinstance(obj, pd.DataFrame) or (_is_polars(obj) and type(obj).__name__ == "DataFrame")
 
 
+def _native(arr: np.ndarray) -> np.ndarray:
+    """The array in native byte order (a copy only when it was not)."""
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+
+
 def _object_to_float(arr: np.ndarray, name: str) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """Object arrays: None/NaN/NA are missing, numbers become float64, anything else is refused."""
     mask = np.asarray(pd.isna(arr), dtype=bool)
@@ -77,7 +82,7 @@ def as_numeric(values: Any, name: str) -> tuple[np.ndarray, Optional[np.ndarray]
             values = values.to_numpy()
         else:
             values = np.asarray(values, dtype=object)
-    arr = np.asarray(values)
+    arr = _native(np.asarray(values))
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
@@ -177,11 +182,10 @@ def _factorize_key(key: Any, name: Any, n_rows: int) -> _Key:
             k = _masked_int_key(data, mask, name, n_rows)
             if k is not None:
                 return k
-        elif not isinstance(key, pd.api.extensions.ExtensionArray) and isinstance(
-            getattr(key, "dtype", None), np.dtype
-        ):
-            key = key.to_numpy()
-    arr = np.asarray(key) if not isinstance(key, pd.api.extensions.ExtensionArray) else key
+        # numpy-backed keys continue as numpy; extension arrays (nullable, string, arrow) go to
+        # pandas.factorize as they are, which keeps their dtype (no float round trip).
+        key = key.to_numpy() if isinstance(getattr(key, "dtype", None), np.dtype) else arr
+    arr = _native(np.asarray(key)) if not isinstance(key, pd.api.extensions.ExtensionArray) else key
     if getattr(arr, "ndim", 1) != 1:
         raise _core.InvalidArgumentError(f"by: key {name!r} must be 1-D")
     if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu" and arr.size:
@@ -241,22 +245,25 @@ def _grouping(keys: Sequence[Any], names: Sequence[Any], n_rows: int) -> Groupin
 
     if total <= max(2 * n_rows, 1 << 20):
         return Grouping(combined, 0, total, decode)
-    dense, uniques = pd.factorize(combined, sort=True, use_na_sentinel=True)
-    dense = np.where(combined < 0, -1, dense) if (combined < 0).any() else dense
-    uniq = np.asarray(uniques)
-    observed = uniq[uniq >= 0]
+    # Sparse combinations: renumber the observed ones densely (missing stays -1).
+    dense = np.full(n_rows, -1, dtype=np.int64)
+    valid = combined >= 0
+    dense[valid], observed = pd.factorize(combined[valid], sort=True)
+    observed = np.asarray(observed)
     return Grouping(dense, 0, len(observed), lambda ids: decode(observed.take(ids)))
 
 
 def _key_arrays(data: Any, by: Any) -> tuple[list[Any], list[Any]]:
-    if isinstance(by, (str, pd.Series, np.ndarray)) or _is_polars(by):
-        by = [by]
-    elif isinstance(by, tuple):
+    if isinstance(by, tuple):
         by = list(by)
-    if not isinstance(by, list) or not by:
+    elif not isinstance(by, list):
+        by = [by]  # one key: a column name or any array-like (Series, Index, Categorical, ...)
+    if not by:
         raise _core.InvalidArgumentError("by must be a column name, an array, or a non-empty list of them")
     keys, names = [], []
     for i, b in enumerate(by):
+        if b is None or np.isscalar(b) and not isinstance(b, str):
+            raise _core.InvalidArgumentError(f"by: expected a column name or an array, got {b!r}")
         keys.append(_column(data, b, "by"))
         if isinstance(b, str):
             names.append(b)

@@ -174,8 +174,8 @@ def compare_nps(
     --------
     >>> import cxkit as cx
     >>> r = cx.compare_nps([10, 9, 9, 3] * 25, [10, 7, 3, 3] * 25, method="wald")
-    >>> round(r.difference, 1)
-    50.0
+    >>> round(r.difference, 1)  # NPS 50 minus NPS -25
+    75.0
     """
     ra = _as_nps_result(a, "a", method, confidence)
     if isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, (bool, np.bool_)):
@@ -253,7 +253,7 @@ def compare_segments(
     --------
     >>> import cxkit as cx, pandas as pd
     >>> df = pd.DataFrame({"seg": ["a"] * 100 + ["b"] * 100, "q": [10] * 100 + [3] * 100})
-    >>> cx.compare_segments(df, "q", by="seg").loc["a", "difference"] > 0
+    >>> bool(cx.compare_segments(df, "q", by="seg").loc["a", "difference"] > 0)
     True
     """
     if metric not in _METRICS:

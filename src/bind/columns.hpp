@@ -8,6 +8,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -39,7 +40,10 @@ inline bool is_numeric_vector(py::handle obj) {
     auto a = py::reinterpret_borrow<py::array>(obj);
     const char kind = a.dtype().kind();
     const auto size = a.dtype().itemsize();
-    return a.ndim() == 1 && (kind == 'i' || kind == 'u' || (kind == 'f' && (size == 4 || size == 8)));
+    // Non-native byte order ('>' here) goes through the Python normaliser, which swaps it.
+    const char order = a.dtype().byteorder();
+    const bool native = order == '=' || order == '|' || order == (PY_LITTLE_ENDIAN ? '<' : '>');
+    return native && a.ndim() == 1 && (kind == 'i' || kind == 'u' || (kind == 'f' && (size == 4 || size == 8)));
 }
 
 /// Values of argument `name` as a numeric column.
@@ -61,12 +65,18 @@ inline column as_column(py::handle obj, const char* name) {
 inline py::array_t<double> as_weights(py::handle obj, std::size_t n, const char* name = "weights") {
     if (obj.is_none()) return py::array_t<double>();
     column c = as_column(obj, name);
-    if (c.has_mask)
-        throw cxkit::invalid_input(std::string(name) + ": missing weights are not allowed (a weight is needed for every row)");
     if (c.size() != n)
         throw cxkit::invalid_argument(std::string(name) + " has " + std::to_string(c.size()) +
                                       " values but the data has " + std::to_string(n));
-    return py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(c.values);
+    auto w = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(c.values);
+    if (c.has_mask) {
+        // A missing weight is an invalid weight (NaN): the row is refused or dropped per on_invalid.
+        py::array_t<double> copy(static_cast<py::ssize_t>(n));
+        const auto* m = c.mask_data();
+        for (std::size_t i = 0; i < n; ++i) copy.mutable_data()[i] = m[i] ? std::nan("") : w.data()[i];
+        return copy;
+    }
+    return w;
 }
 
 /// Calls f(const T*) with the array's element type.

@@ -32,6 +32,26 @@ void from_python(py::handle h, T& out) {
     }
 }
 
+// Field equality for results: NaN equals NaN (an empty result equals its own pickle round trip).
+inline bool same_value(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+inline bool same_value(const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!same_value(a[i], b[i])) return false;
+    return true;
+}
+template <class T>
+bool same_value(const T& a, const T& b) {
+    return a == b;
+}
+
+template <class R>
+bool results_equal(const R& a, const R& b) {
+    bool equal = true;
+    R::fields([&](const char*, auto member) { equal = equal && same_value(a.*member, b.*member); });
+    return equal;
+}
+
 template <class R>
 py::dict result_to_dict(const R& r) {
     py::dict d;
@@ -103,7 +123,7 @@ py::class_<R> bind_result(py::module_& m, const char* name, const char* doc) {
     cls.def("__repr__", [name](const R& r) { return result_repr(r, name); });
     cls.def("__eq__", [](const R& a, py::object b) -> py::object {
         if (!py::isinstance<R>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-        return py::bool_(result_to_dict(a).equal(result_to_dict(b.cast<const R&>())));
+        return py::bool_(results_equal(a, b.cast<const R&>()));
     });
     cls.attr("__hash__") = py::none();
     cls.def(py::pickle([](const R& r) { return result_to_dict(r); },

@@ -156,7 +156,7 @@ public:
     /// Reads and checks a payload written by `write`. @throws corrupt_state
     static score_histogram read(archive_reader& r) {
         const std::int64_t low = r.read_i64("low"), high = r.read_i64("high");
-        if (!(low <= high) || high - low + 1 > integer_scale::max_points)
+        if (!integer_scale::valid_range(low, high))
             archive_reader::fail("scale " + std::to_string(low) + ".." + std::to_string(high) + " is not valid");
         score_histogram h(integer_scale(low, high));
         const std::uint64_t bins = r.read_u64("bins");

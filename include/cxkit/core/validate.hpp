@@ -90,11 +90,18 @@ public:
     integer_scale() = default;
     /// @throws invalid_argument unless low <= high and the scale has at most `max_points` points.
     integer_scale(std::int64_t low, std::int64_t high) : low_(low), high_(high) {
-        if (!(low <= high) || high - low + 1 > max_points)
+        if (!valid_range(low, high))
             CXKIT_THROW(invalid_argument, "scale must satisfy low <= high with at most " +
                                               std::to_string(max_points) + " points, got (" +
                                               std::to_string(low) + ", " + std::to_string(high) + ")");
         k_ = static_cast<std::uint32_t>(high - low + 1);
+    }
+
+    /// True when low <= high and the scale has at most `max_points` points (computed without
+    /// signed overflow, so (-2^63, 2^63 - 1) is refused rather than wrapping to a small size).
+    static bool valid_range(std::int64_t low, std::int64_t high) noexcept {
+        return low <= high &&
+               static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low) < static_cast<std::uint64_t>(max_points);
     }
 
     std::int64_t low() const noexcept { return low_; }
@@ -110,9 +117,10 @@ public:
     std::uint32_t code(T x) const noexcept {
         if constexpr (std::is_floating_point<T>::value) {
             if (x != x) return missing_bin();
-            const double d = static_cast<double>(x) - static_cast<double>(low_);
-            const bool ok = d >= 0.0 && d < static_cast<double>(k_) && d == std::floor(d);
-            return ok ? static_cast<std::uint32_t>(d) : invalid_bin();
+            // Integrality is checked on x itself (x - low could round a fraction away), then the
+            // integer path does the range check exactly. 2^63 bounds the int64 conversion.
+            const bool integral = x == std::floor(x) && x >= T(-9223372036854775808.0) && x < T(9223372036854775808.0);
+            return integral ? code(static_cast<std::int64_t>(x)) : invalid_bin();
         } else if constexpr (std::is_same<T, bool>::value) {
             return code(static_cast<int>(x));
         } else if constexpr (std::is_unsigned<T>::value && sizeof(T) == 8) {
