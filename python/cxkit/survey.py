@@ -63,7 +63,8 @@ def nps(
     by : str, array-like or list of them, optional
         Group keys; the result is then a frame indexed by the keys.
     weights : str or array-like, optional
-        Survey weights (finite, >= 0); intervals use Kish's n_eff.
+        Survey weights: 0 or a number in [1e-150, 1e150] (so Kish's n_eff is representable);
+        NaN, negative or out-of-range weights are invalid rows.
     confidence : float
         Two-sided confidence level.
     method : {"adjusted_wald", "wald"}

@@ -19,7 +19,9 @@ from conftest import assert_same_rating, assert_same_state
 # strategies
 
 SCALES = [(0, 10), (1, 5), (1, 7), (-2, 2), (3, 3)]
-weights_st = st.floats(0.0, 1000.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+# Valid weights (ARCHITECTURE §3 as cxkit defines it): 0, or a number in [1e-150, 1e150] so that
+# w² stays representable for Kish's n_eff.
+weights_st = st.one_of(st.just(0.0), st.floats(1e-150, 1000.0, allow_nan=False, allow_infinity=False))
 
 
 @st.composite
@@ -224,7 +226,7 @@ def dirty_batch(draw, scale):
     scores = draw(st.lists(value, min_size=n, max_size=n))
     w = None
     if draw(st.booleans()):
-        w = draw(st.lists(st.one_of(weights_st, st.sampled_from([-1.0, math.nan, math.inf, -0.0])), min_size=n, max_size=n))
+        w = draw(st.lists(st.one_of(weights_st, st.sampled_from([-1.0, math.nan, math.inf, -0.0, 1e-200, 1e200])), min_size=n, max_size=n))
     return np.asarray(scores, dtype=float), (None if w is None else np.asarray(w, dtype=float))
 
 
@@ -233,7 +235,7 @@ def classify(scores, w, scale):
     lo, hi = scale
     missing = np.isnan(scores)
     valid_value = ~missing & np.isfinite(scores) & (scores == np.floor(scores)) & (scores >= lo) & (scores <= hi)
-    valid_w = np.ones(len(scores), bool) if w is None else (np.isfinite(w) & (w >= 0))
+    valid_w = np.ones(len(scores), bool) if w is None else ((w == 0) | ((w >= 1e-150) & (w <= 1e150)))
     valid = valid_value & valid_w
     return int(valid.sum()), int(missing.sum()), int((~missing & ~valid).sum())
 

@@ -81,8 +81,8 @@ public:
             if (b == scale_.invalid_bin())
                 CXKIT_THROW(invalid_input, std::string("invalid ") + what + " " + format_value(score) +
                                                " (expected " + scale_.expected() + ")");
-            CXKIT_THROW(invalid_input, "invalid weight " + format_value(weight) +
-                                           " (expected a finite number >= 0)");
+            CXKIT_THROW(invalid_input, "invalid weight " + format_value(weight) + " (expected " +
+                                           expected_weight() + ")");
         }
         ++count_[b];
         weight_[b] += weight;

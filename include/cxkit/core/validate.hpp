@@ -57,10 +57,16 @@ struct batch {
     const std::uint8_t* missing = nullptr;
 };
 
-/// A weight is valid when finite and >= 0 (a zero weight is a valid row that contributes nothing).
+/// Valid weights: 0 (a row that counts but contributes nothing) or a number in
+/// [min_weight, max_weight]. The bounds keep w² representable, so Kish's n_eff = W²/Σw² never
+/// turns into inf/inf or 0/0 (1e150² = 1e300 < DBL_MAX; 1e-150² = 1e-300 > DBL_MIN).
+constexpr double min_weight = 1e-150;
+constexpr double max_weight = 1e150;
 inline bool valid_weight(double w) noexcept {
-    return w >= 0.0 && w <= std::numeric_limits<double>::max();
+    return w == 0.0 || (w >= min_weight && w <= max_weight);
 }
+/// What a valid weight is, for error messages.
+inline const char* expected_weight() noexcept { return "0 or a number in [1e-150, 1e150]"; }
 
 /// Formats a value for an error message: integers exactly, floating point with full precision.
 template <class T>
@@ -175,7 +181,7 @@ template <class T, class Coder>
                format_value(in.values[pos]) + " (expected " + coder.expected() + ")";
     } else if (pos < in.size) {
         head = "invalid weight at position " + std::to_string(pos) + ": " +
-               format_value(in.weights[pos]) + " (expected a finite number >= 0)";
+               format_value(in.weights[pos]) + " (expected " + expected_weight() + ")";
     } else {
         head = std::string("invalid ") + what;
     }

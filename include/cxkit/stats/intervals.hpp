@@ -32,7 +32,11 @@ inline interval wilson_interval(double p, double n, double z) noexcept {
     const double z2 = z * z, denom = 1.0 + z2 / n;
     const double centre = (p + z2 / (2.0 * n)) / denom;
     const double half = z / denom * std::sqrt(std::max(0.0, p * (1.0 - p) / n + z2 / (4.0 * n * n)));
-    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+    // At p = 0 (p = 1) the lower (upper) bound is exactly 0 (1); centre ± half would only round
+    // to it. Keeping p inside its interval also guards every other rounding case.
+    const double low = p <= 0.0 ? 0.0 : std::min(p, std::max(0.0, centre - half));
+    const double high = p >= 1.0 ? 1.0 : std::max(p, std::min(1.0, centre + half));
+    return {low, high};
 }
 
 /**
