@@ -2,6 +2,11 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
+#include <climits>
+#include <utility>
+#include <vector>
+
 #include <cxkit/core/groupby.hpp>
 #include <cxkit/core/parallel.hpp>
 #include <cxkit/error.hpp>
@@ -19,13 +24,27 @@ namespace {
 #else
 #define CXKIT_KEY_CLONES
 #endif
-CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> key_range(const std::int32_t* p, std::size_t n) {
+template <class C>
+std::pair<std::int64_t, std::int64_t> range_of(const C* p, std::size_t n) {
     const auto r = cxkit::core::min_max(p, n);
     return {r.first, r.second};
 }
-CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> key_range(const std::int64_t* p, std::size_t n) {
-    const auto r = cxkit::core::min_max(p, n);
-    return {r.first, r.second};
+CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> chunk_range(const std::int8_t* p, std::size_t n) { return range_of(p, n); }
+CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> chunk_range(const std::int16_t* p, std::size_t n) { return range_of(p, n); }
+CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> chunk_range(const std::int32_t* p, std::size_t n) { return range_of(p, n); }
+CXKIT_KEY_CLONES std::pair<std::int64_t, std::int64_t> chunk_range(const std::int64_t* p, std::size_t n) { return range_of(p, n); }
+
+// Smallest and largest key, one chunk per core (the state pattern again: partial ranges merge).
+template <class C>
+std::pair<std::int64_t, std::int64_t> key_range(const C* p, std::size_t n) {
+    const unsigned t = cxkit::core::plan_threads(n, 0, 0);
+    std::vector<std::pair<std::int64_t, std::int64_t>> parts(t, {INT64_MAX, INT64_MIN});
+    cxkit::core::parallel_chunks(n, t, [&](unsigned j, std::size_t begin, std::size_t end) {
+        if (end > begin) parts[j] = chunk_range(p + begin, end - begin);
+    });
+    std::pair<std::int64_t, std::int64_t> r = parts[0];
+    for (const auto& q : parts) r = {std::min(r.first, q.first), std::max(r.second, q.second)};
+    return r;
 }
 
 // Python classes for the C++ error types (see error.hpp for the mapping). Created once at import.
@@ -94,6 +113,6 @@ void register_core(py::module_& m) {
                 return py::make_tuple(mm.first, mm.second);
             });
         },
-        py::arg("keys"), "Smallest and largest of an int32/int64 array in one pass (None when empty).");
+        py::arg("keys"), "Smallest and largest of a signed integer array in one pass (None when empty).");
     m.def("hardware_threads", &cxkit::core::hardware_threads, "Number of hardware threads.");
 }

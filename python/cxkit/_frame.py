@@ -172,8 +172,7 @@ def _factorize_key(key: Any, name: Any, n_rows: int) -> _Key:
         if isinstance(key.dtype, pd.CategoricalDtype):
             cat = key.array if hasattr(key, "array") else key
             categories = cat.categories
-            codes = np.asarray(cat.codes)
-            codes = codes.astype(np.int32) if codes.dtype.itemsize < 4 else codes
+            codes = np.asarray(cat.codes)  # int8/int16/int32: the kernel reads them as they are
             return _Key(codes, 0, len(categories), lambda ids: categories.take(ids), name)
         arr = key.array if hasattr(key, "array") else key
         data = getattr(arr, "_data", None)
@@ -189,8 +188,8 @@ def _factorize_key(key: Any, name: Any, n_rows: int) -> _Key:
     if getattr(arr, "ndim", 1) != 1:
         raise _core.InvalidArgumentError(f"by: key {name!r} must be 1-D")
     if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu" and arr.size:
-        if arr.dtype.itemsize < 4 or arr.dtype == np.uint32:
-            arr = arr.astype(np.int64 if arr.dtype == np.uint32 else np.int32)
+        if arr.dtype.kind == "u" and arr.dtype.itemsize < 8:  # unsigned keys: widen to signed
+            arr = arr.astype({1: np.int16, 2: np.int32, 4: np.int64}[arr.dtype.itemsize])
         if not (arr.dtype == np.uint64 and arr.max() >= 2**63):
             arr = arr.astype(np.int64, copy=False) if arr.dtype == np.uint64 else arr
             lo, hi = _core.min_max(np.ascontiguousarray(arr))

@@ -106,12 +106,19 @@ decltype(auto) dispatch_numeric(const py::array& a, F&& f) {
     throw cxkit::unsupported_type("unsupported dtype " + std::string(py::str(a.dtype())));
 }
 
-/// Calls f(const C*) for group codes, which must be int32 or int64 (the front produces those).
+/// Calls f(const C*) for group codes: signed integers of any width (int8/int16 are pandas
+/// Categorical codes, used without a widening copy; int32/int64 are keys and factorized codes).
 template <class F>
 decltype(auto) dispatch_codes(const py::array& a, F&& f) {
-    if (a.dtype().kind() == 'i' && a.dtype().itemsize() == 4) return f(static_cast<const std::int32_t*>(a.data()));
-    if (a.dtype().kind() == 'i' && a.dtype().itemsize() == 8) return f(static_cast<const std::int64_t*>(a.data()));
-    throw cxkit::unsupported_type("group codes must be int32 or int64, got " + std::string(py::str(a.dtype())));
+    if (a.dtype().kind() == 'i') {
+        switch (a.dtype().itemsize()) {
+            case 1: return f(static_cast<const std::int8_t*>(a.data()));
+            case 2: return f(static_cast<const std::int16_t*>(a.data()));
+            case 4: return f(static_cast<const std::int32_t*>(a.data()));
+            case 8: return f(static_cast<const std::int64_t*>(a.data()));
+        }
+    }
+    throw cxkit::unsupported_type("group codes must be signed integers, got " + std::string(py::str(a.dtype())));
 }
 
 template <class T>

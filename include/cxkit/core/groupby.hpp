@@ -99,29 +99,63 @@ namespace detail {
 // 32-bit cells are flushed into the 64-bit table before any of them could overflow.
 constexpr std::size_t flush_rows = std::size_t{1} << 31;
 
+// Software prefetch of the streamed input columns, `prefetch_rows` ahead. In the grouped kernel
+// the scattered read-modify-writes into the table keep the hardware prefetchers from running far
+// enough ahead on DRAM-resident columns (measured on this project's machine: int64 codes 0.37 ->
+// 0.7-0.8 G rows/s, sorted int32 codes 0.56 -> 0.93 G rows/s). The ungrouped kernel streams
+// without scatter and is faster without it.
+constexpr std::size_t prefetch_rows = 512;
+template <class P>
+inline void prefetch_block(const P* base, std::size_t i, std::size_t end) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    for (std::size_t r = 0; r < 64; r += 64 / sizeof(P))
+        if (i + prefetch_rows + r < end) __builtin_prefetch(base + i + prefetch_rows + r);
+#else
+    (void)base, (void)i, (void)end;
+#endif
+}
+
 // The table handed to a kernel has n_groups + 2 rows: missing key, the groups, and the spare
 // row for out-of-range codes (see code_row); only the first n_groups + 1 are kept.
 template <bool Masked, bool Grouped, class T, class C, class Coder>
 void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder_in, std::size_t begin,
                       std::size_t end, std::uint64_t* CXKIT_RESTRICT out, std::vector<std::uint32_t>& cells) {
-    // Local copies: the compiler cannot otherwise prove that stores into the uint32 table leave
-    // the coder's fields alone, and would reload them on every row.
+    // Plain local scalars: the compiler cannot otherwise prove that stores into the uint32 table
+    // leave the coder's and the codes' fields alone, and would reload them on every row.
     const Coder coder = coder_in;
     const std::size_t stride = coder.stride();
-    const std::int64_t offset = g.offset;
+    const std::uint32_t missing_bin = coder.missing_bin();
+    const std::int64_t offset1 = g.offset - 1;  // row = code - offset + 1 = code - offset1
     const std::uint64_t n_groups = g.n_groups;
+    const std::uint64_t spare = n_groups + 1;  // row of out-of-range codes (see code_row)
     const T* CXKIT_RESTRICT v = in.values;
     const C* CXKIT_RESTRICT codes = g.codes;
+    const std::uint8_t* CXKIT_RESTRICT miss = in.missing;
     std::fill(cells.begin(), cells.end(), 0u);
     std::uint32_t* CXKIT_RESTRICT c = cells.data();
     for (std::size_t lo = begin; lo < end; lo += flush_rows) {
         const std::size_t hi = std::min(end, lo + flush_rows);
-        for (std::size_t i = lo; i < hi; ++i) {
-            std::uint32_t b;
-            if constexpr (Masked) b = in.missing[i] ? coder.missing_bin() : coder.code(v[i]);
-            else b = coder.code(v[i]);
-            if constexpr (Grouped) ++c[code_row(codes[i], offset, n_groups) * stride + b];
-            else ++c[stride + b];
+        for (std::size_t i0 = lo; i0 < hi; i0 += 64) {
+            if constexpr (Grouped) {
+                prefetch_block(v, i0, end);
+                prefetch_block(codes, i0, end);
+                if constexpr (Masked) prefetch_block(miss, i0, end);
+            }
+            const std::size_t i1 = std::min(hi, i0 + 64);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+            for (std::size_t i = i0; i < i1; ++i) {
+                std::uint32_t b = coder.code(v[i]);
+                if constexpr (Masked) b = miss[i] ? missing_bin : b;
+                if constexpr (Grouped) {
+                    std::uint64_t r = static_cast<std::uint64_t>(static_cast<std::int64_t>(codes[i]) - offset1);
+                    r = r > n_groups ? spare : r;  // a select, not a branch
+                    ++c[static_cast<std::size_t>(r) * stride + b];
+                } else {
+                    ++c[stride + b];
+                }
+            }
         }
         for (std::size_t j = 0; j < cells.size(); ++j) {
             out[j] += c[j];
