@@ -78,10 +78,9 @@ def as_numeric(values: Any, name: str) -> tuple[np.ndarray, Optional[np.ndarray]
             if data.dtype.kind == "b":
                 raise _core.UnsupportedTypeError(f"{name}: boolean values are not scores")
             return data, (mask if mask.any() else None)
-        if isinstance(values, pd.arrays.NumpyExtensionArray if hasattr(pd.arrays, "NumpyExtensionArray") else pd.arrays.PandasArray):
-            values = values.to_numpy()
-        else:
-            values = np.asarray(values, dtype=object)
+        # Other extension arrays (numpy-backed, Arrow, ...): their own numpy conversion, with
+        # missing entries as None/NaN objects that the object path below classifies.
+        values = values.to_numpy(dtype=object) if values.dtype.kind not in "iuf" else values.to_numpy()
     arr = _native(np.asarray(values))
     if arr.ndim == 0:
         arr = arr.reshape(1)

@@ -80,8 +80,9 @@ void def_score_add(py::class_<State>& cls) {
                 s.add(b, policy, 0);
             });
         },
-        py::arg("values"), py::arg("weights") = py::none(), py::kw_only(), py::arg("on_invalid") = "raise",
-        "Add scores (array-like or scalar; NaN/None = missing) with optional weights.");
+        py::arg("values"), py::arg("weights") = py::none(), py::arg("on_invalid") = "raise",
+        "Add scores (array-like or scalar; NaN/None = missing) with optional weights; invalid rows\n"
+        "raise (on_invalid=\"raise\") or are dropped and counted (on_invalid=\"drop\").");
 }
 
 /// Grouped add: one state per group code; `codes` None = one group.

@@ -198,6 +198,7 @@ inline void check_confidence(double confidence) {
 }
 
 }  // namespace core
+using core::on_invalid;
 CXKIT_NAMESPACE_END
 
 #endif  // CXKIT_CORE_VALIDATE_HPP
