@@ -134,8 +134,15 @@ class _Key:
 
 
 def _dense_enough(lo: int, hi: int, n_rows: int) -> bool:
+    """Use keys as codes directly when their span is small: the kernel's table and the per-group
+    states scale with the span (empty groups are dropped only afterwards), so a span much larger
+    than the data would cost more than hashing the keys."""
     span = hi - lo + 1
-    return span <= max(2 * n_rows, 1 << 16) and span < (1 << 31)
+    return span <= _max_direct_span(n_rows)
+
+
+def _max_direct_span(n_rows: int) -> int:
+    return max(n_rows // 2, 1 << 16)
 
 
 def _masked_int_key(data: np.ndarray, mask: np.ndarray, name: Any, n_rows: int) -> Optional[_Key]:
@@ -241,7 +248,7 @@ def _grouping(keys: Sequence[Any], names: Sequence[Any], n_rows: int) -> Groupin
         parts.reverse()
         return pd.MultiIndex.from_arrays(parts, names=[f.name for f in factorized])
 
-    if total <= max(2 * n_rows, 1 << 20):
+    if total <= _max_direct_span(n_rows):
         return Grouping(combined, 0, total, decode)
     # Sparse combinations: renumber the observed ones densely (missing stays -1).
     dense = np.full(n_rows, -1, dtype=np.int64)
