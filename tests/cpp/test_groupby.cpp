@@ -287,3 +287,49 @@ TEST_CASE("groupby: count_bins on empty input gives an all-zero table") {
                                            cxkit::core::group_codes<std::int32_t>{nullptr, 0, 1}, integer_scale(0, 10));
     for (auto c : t.count) CHECK(c == 0);
 }
+
+// One-byte values take a 256-entry lookup path in the unweighted kernel. Every byte value of
+// int8 and uint8, on several scales, grouped and ungrouped, masked and not, must land in the bin
+// the scale's definition gives: low..high -> its point, anything else invalid, masked -> missing.
+template <class T>
+void check_every_byte(std::int64_t low, std::int64_t high, bool masked, bool grouped) {
+    std::vector<T> values;
+    std::vector<std::uint8_t> mask;
+    std::vector<std::int32_t> codes;
+    for (int rep = 0; rep < 3; ++rep)
+        for (int x = 0; x < 256; ++x) {
+            values.push_back(static_cast<T>(static_cast<std::uint8_t>(x)));
+            mask.push_back(masked && x % 7 == 0 ? 1 : 0);
+            codes.push_back(static_cast<std::int32_t>((x + rep) % 3));
+        }
+    const cxkit::core::integer_scale scale(low, high);
+    cxkit::core::batch<T> in{values.data(), values.size(), nullptr, masked ? mask.data() : nullptr};
+    const auto table = grouped ? cxkit::core::count_bins(in, cxkit::core::group_codes<std::int32_t>{codes.data(), 0, 3}, scale)
+                               : cxkit::core::count_bins(in, cxkit::core::group_codes<std::int32_t>{}, scale);
+    // oracle: the definition, row by row
+    const std::size_t groups = grouped ? 3 : 1, k = static_cast<std::size_t>(high - low + 1);
+    std::vector<std::uint64_t> expected((groups + 1) * (k + 2), 0);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const auto v = static_cast<std::int64_t>(values[i]);
+        std::size_t bin = (v >= low && v <= high) ? static_cast<std::size_t>(v - low) : k + 1;
+        if (masked && mask[i]) bin = k;
+        const std::size_t row = grouped ? static_cast<std::size_t>(codes[i]) + 1 : 1;
+        ++expected[row * (k + 2) + bin];
+    }
+    CHECK(table.count == expected);
+    CHECK(table.count.size() == (groups + 1) * (k + 2));
+}
+
+TEST_CASE("groupby: one-byte values are binned by the scale definition for every byte value") {
+    for (bool masked : {false, true})
+        for (bool grouped : {false, true}) {
+            CAPTURE(masked);
+            CAPTURE(grouped);
+            check_every_byte<std::int8_t>(0, 10, masked, grouped);
+            check_every_byte<std::int8_t>(-3, 3, masked, grouped);
+            check_every_byte<std::int8_t>(1, 5, masked, grouped);
+            check_every_byte<std::uint8_t>(0, 10, masked, grouped);
+            check_every_byte<std::uint8_t>(200, 255, masked, grouped);
+            check_every_byte<std::int8_t>(100, 127, masked, grouped);
+        }
+}
