@@ -282,7 +282,10 @@ def run_section(title: str, df: pd.DataFrame, key: str, engines: list[tuple[str,
     return results
 
 
-def target_lines(results: list[dict]) -> list[dict]:
+TARGET_ROWS = 20_000_000  # the issue states its targets for 20M rows x 1000 segments
+
+
+def target_lines(results: list[dict], rows: int = TARGET_ROWS) -> list[dict]:
     by = {r["engine"]: r["seconds"] for r in results}
     cxs = by["cxkit"]
     out = []
@@ -302,9 +305,11 @@ def target_lines(results: list[dict]) -> list[dict]:
             out.append({"target": "cxkit vs pandas (groupby only, info)", "peer": "pandas groupby",
                         "ratio": by["pandas groupby"] / cxs, "goal": NPS_TARGET_PANDAS,
                         "pass": by["pandas groupby"] / cxs >= NPS_TARGET_PANDAS})
+    judged = rows >= TARGET_ROWS
     for t in out:
-        print(f"{t['target']} ({t['peer']}): {t['ratio']:.2f}x (target >= {t['goal']:g}x) "
-              f"{'PASS' if t['pass'] else 'MISS'}")
+        verdict = ("PASS" if t["pass"] else "MISS") if judged else f"(not judged: targets are for {TARGET_ROWS:,} rows)"
+        print(f"{t['target']} ({t['peer']}): {t['ratio']:.2f}x (target >= {t['goal']:g}x) {verdict}")
+        t["judged"] = judged
     return out
 
 
@@ -438,7 +443,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         res = run_section("grouped NPS (int32 segment codes)", df, "segment", nps_engines,
                           ["n", "promoters", "detractors"], "nps", a.repeat, a.rows)
         report["results"] += res
-        report["targets"] += target_lines(res)
+        report["targets"] += target_lines(res, a.rows)
         res = run_section("grouped CSAT top-2-box (int32 segment codes)", df, "segment", csat_engines,
                           ["n", "satisfied"], "csat", a.repeat, a.rows)
         report["results"] += res
