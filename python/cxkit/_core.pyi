@@ -1,6 +1,6 @@
 """Type stubs for the compiled module cxkit._core (private; use the cxkit package)."""
 
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
