@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "oracles.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -13,25 +15,7 @@ namespace {
 constexpr double z95 = 1.959963984540054;  // two-sided 95% normal critical value
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 
-struct bounds {
-    double low, high;
-};
-
-// Wilson (1927) score interval, written in its textbook form:
-// (2 n p + z^2 -+ z sqrt(z^2 + 4 n p (1 - p))) / (2 (n + z^2)), clipped to [0, 1].
-bounds wilson_oracle(double p, double n, double z) {
-    const double root = z * std::sqrt(z * z + 4.0 * n * p * (1.0 - p));
-    const double denom = 2.0 * (n + z * z);
-    return {std::max(0.0, (2.0 * n * p + z * z - root) / denom), std::min(1.0, (2.0 * n * p + z * z + root) / denom)};
-}
-
-// Newcombe (1998b) method 10 from the two Wilson intervals:
-// L = d - sqrt((p1 - l1)^2 + (u2 - p2)^2), U = d + sqrt((u1 - p1)^2 + (p2 - l2)^2), d = p1 - p2.
-bounds newcombe_oracle(double p1, double n1, double p2, double n2, double z) {
-    const bounds a = wilson_oracle(p1, n1, z), b = wilson_oracle(p2, n2, z);
-    const double d = p1 - p2;
-    return {d - std::hypot(p1 - a.low, b.high - p2), d + std::hypot(a.high - p1, p2 - b.low)};
-}
+using oracle::bounds;
 
 }  // namespace
 
@@ -41,7 +25,7 @@ TEST_CASE("intervals: Wilson interval equals the textbook formula") {
             CAPTURE(n);
             CAPTURE(p);
             const auto w = cxkit::stats::wilson_interval(p, n, z95);
-            const auto o = wilson_oracle(p, n, z95);
+            const auto o = oracle::wilson(p, n, z95);
             CHECK(w.low == doctest::Approx(o.low).epsilon(1e-12));
             CHECK(w.high == doctest::Approx(o.high).epsilon(1e-12));
             CHECK(w.low >= 0.0);
@@ -104,7 +88,7 @@ TEST_CASE("intervals: Newcombe hybrid score interval equals method 10 written ou
             for (double p1 : {0.0, 0.2, 0.75, 1.0}) {
                 for (double p2 : {0.0, 0.5, 0.9}) {
                     const auto c = cxkit::stats::newcombe_interval(p1, n1, p2, n2, z95);
-                    const auto o = newcombe_oracle(p1, n1, p2, n2, z95);
+                    const auto o = oracle::newcombe(p1, n1, p2, n2, z95);
                     CHECK(c.low == doctest::Approx(o.low).epsilon(1e-12));
                     CHECK(c.high == doctest::Approx(o.high).epsilon(1e-12));
                 }

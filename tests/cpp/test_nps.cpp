@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "oracles.hpp"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -50,7 +52,6 @@ cxkit::nps_options with(cxkit::nps_method m, double confidence = 0.95) {
     return o;
 }
 
-#define CHECK_REL(got, expected, rel) CHECK((got) == doctest::Approx(expected).epsilon(rel))
 
 }  // namespace
 

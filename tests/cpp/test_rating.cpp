@@ -6,6 +6,8 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <doctest/doctest.h>
 
+#include "oracles.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,24 +19,10 @@ namespace {
 constexpr double z95 = 1.959963984540054;
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 
-#define CHECK_REL(got, expected, rel) CHECK((got) == doctest::Approx(expected).epsilon(rel))
 
-struct bounds {
-    double low, high;
-};
-// Wilson (1927): (2 n p + z^2 -+ z sqrt(z^2 + 4 n p (1 - p))) / (2 (n + z^2)), clipped to [0, 1].
-bounds wilson(double p, double n, double z) {
-    const double root = z * std::sqrt(z * z + 4.0 * n * p * (1.0 - p));
-    const double denom = 2.0 * (n + z * z);
-    return {std::max(0.0, (2.0 * n * p + z * z - root) / denom), std::min(1.0, (2.0 * n * p + z * z + root) / denom)};
-}
-// Newcombe (1998) method 10: d -+ sqrt of the squared distances to the Wilson limits.
-bounds newcombe(double p1, double n1, double p2, double n2, double z) {
-    const bounds a = wilson(p1, n1, z), b = wilson(p2, n2, z);
-    const double d = p1 - p2;
-    return {d - std::sqrt((p1 - a.low) * (p1 - a.low) + (b.high - p2) * (b.high - p2)),
-            d + std::sqrt((a.high - p1) * (a.high - p1) + (p2 - b.low) * (p2 - b.low))};
-}
+using oracle::bounds;
+using oracle::newcombe;
+using oracle::wilson;
 // Two-sided Student-t critical value straight from Boost.Math (any real df).
 double t_crit(double confidence, double df) {
     return boost::math::quantile(boost::math::complement(boost::math::students_t_distribution<double>(df),

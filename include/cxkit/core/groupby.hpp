@@ -80,7 +80,6 @@ struct bin_table {
     std::vector<std::uint64_t> count;  ///< (n_groups + 1) x stride; row 0: rows with a missing key
     std::vector<double> weight;        ///< same shape; empty when unweighted
     std::vector<double> weight_sq;     ///< same shape; empty when unweighted
-    std::uint64_t bad_codes = 0;       ///< rows whose group code was out of range (the caller throws)
 
     bool weighted() const noexcept { return !weight.empty(); }
     /// Cells of group g (g = -1: rows whose key is missing).
@@ -272,8 +271,9 @@ bin_table count_bins(const batch<T>& in, const group_codes<C>& groups, const Cod
     bin_table& out = tables[0];
     // Drop the spare row, remembering whether any row landed there.
     const std::size_t kept = (n_groups + 1) * stride;
-    for (std::size_t j = kept; j < out.count.size(); ++j) out.bad_codes += out.count[j];
-    if (out.bad_codes != 0) throw_bad_group_code(groups, in.size);
+    std::uint64_t bad_codes = 0;
+    for (std::size_t j = kept; j < out.count.size(); ++j) bad_codes += out.count[j];
+    if (bad_codes != 0) throw_bad_group_code(groups, in.size);
     out.n_groups = n_groups;
     out.count.resize(kept);
     if (weighted) {

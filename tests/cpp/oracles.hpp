@@ -1,0 +1,35 @@
+// Independent oracles shared by the doctest files: the published formulas written out in their
+// textbook form (not cxkit's), so a test compares cxkit with the definition, never with itself.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+/// Relative-tolerance check.
+#define CHECK_REL(got, expected, rel) CHECK((got) == doctest::Approx(expected).epsilon(rel))
+
+namespace oracle {
+
+struct bounds {
+    double low, high;
+};
+
+// Wilson (1927) score interval, textbook form:
+// (2 n p + z^2 -+ z sqrt(z^2 + 4 n p (1 - p))) / (2 (n + z^2)), clipped to [0, 1].
+inline bounds wilson(double p, double n, double z) {
+    const double root = z * std::sqrt(z * z + 4.0 * n * p * (1.0 - p));
+    const double denom = 2.0 * (n + z * z);
+    return {std::max(0.0, (2.0 * n * p + z * z - root) / denom), std::min(1.0, (2.0 * n * p + z * z + root) / denom)};
+}
+
+// Newcombe (1998) method 10 from the two Wilson intervals:
+// L = d - sqrt((p1 - l1)^2 + (u2 - p2)^2), U = d + sqrt((u1 - p1)^2 + (p2 - l2)^2), d = p1 - p2.
+inline bounds newcombe(double p1, double n1, double p2, double n2, double z) {
+    const bounds a = wilson(p1, n1, z), b = wilson(p2, n2, z);
+    const double d = p1 - p2;
+    return {d - std::hypot(p1 - a.low, b.high - p2), d + std::hypot(a.high - p1, p2 - b.low)};
+}
+
+}  // namespace oracle
