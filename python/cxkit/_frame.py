@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import _core
 
-__all__ = ["as_numeric", "prepare", "Prepared", "grouped_frame", "is_frame"]
+__all__ = ["as_numeric", "as_times", "Times", "prepare", "Prepared", "grouped_frame", "is_frame"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -96,6 +96,116 @@ def as_numeric(values: Any, name: str) -> tuple[np.ndarray, Optional[np.ndarray]
     if kind == "O":
         return _object_to_float(arr, name)
     raise _core.UnsupportedTypeError(f"{name}: unsupported dtype {arr.dtype} (expected numbers)")
+
+
+# --------------------------------------------------------------------------------------------------
+# times
+
+#: Flags in ``Times.flags``: 0 = valid, 1 = missing (NaT, None, null), 2 = invalid (unparseable).
+TIME_VALID, TIME_MISSING, TIME_INVALID = 0, 1, 2
+NS_PER_DAY = 86_400 * 10**9
+
+
+@dataclass
+class Times:
+    """Times normalised for the kernels.
+
+    ``values`` is int64 nanoseconds since 1970-01-01 UTC when ``is_datetime`` (datetime64 of any
+    unit, pandas/Polars datetimes, tz-aware ones converted to UTC, ``datetime``/``date`` objects,
+    ISO-8601 strings), else the numeric array as given (``int``/``float``; NaN = missing).
+    ``flags`` is None or a uint8 array: 1 marks a missing entry, 2 an entry that is not a time
+    (e.g. an unparseable string), so kernels can apply the bad-input policy row by row.
+    """
+
+    values: np.ndarray
+    flags: Optional[np.ndarray]
+    is_datetime: bool
+
+    def first_invalid(self) -> Optional[int]:
+        if self.flags is None:
+            return None
+        bad = np.flatnonzero(self.flags == TIME_INVALID)
+        return int(bad[0]) if bad.size else None
+
+
+def _datetime_ns(arr: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """datetime64 of any unit -> (int64 ns, flags); NaT is missing. A ns array is viewed, not copied."""
+    if arr.dtype != np.dtype("datetime64[ns]"):
+        arr = arr.astype("datetime64[ns]")
+    ns = _native(arr).view(np.int64)
+    nat = ns == np.iinfo(np.int64).min
+    return ns, (nat.astype(np.uint8) if nat.any() else None)
+
+
+def _objects_to_times(arr: np.ndarray, name: str) -> Times:
+    """Object/string arrays: each entry parsed on its own so one bad entry is flagged, not fatal."""
+    flags = np.zeros(arr.shape[0], dtype=np.uint8)
+    flags[np.asarray(pd.isna(arr), dtype=bool)] = TIME_MISSING
+    out = np.zeros(arr.shape[0], dtype=np.int64)
+    todo = np.flatnonzero(flags == TIME_VALID)
+    if todo.size:
+        vals = arr[todo]
+        try:  # fast path: the whole column parses (ISO 8601 strings, datetime/date objects)
+            parsed = pd.to_datetime(pd.Series(vals, dtype=object), utc=True, format="ISO8601")
+            out[todo] = parsed.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        except (ValueError, TypeError, OverflowError):
+            for i, v in zip(todo, vals):
+                if isinstance(v, (bool, np.bool_, int, float, np.number)):
+                    flags[i] = TIME_INVALID
+                    continue
+                try:
+                    t = pd.Timestamp(v)
+                    t = t.tz_convert("UTC") if t.tzinfo is not None else t
+                    out[i] = t.as_unit("ns").value
+                except (ValueError, TypeError, OverflowError):
+                    flags[i] = TIME_INVALID
+    return Times(out, flags if flags.any() else None, True)
+
+
+def as_times(values: Any, name: str) -> Times:
+    """Normalise a column of times (see :class:`Times`)."""
+    if _is_polars(values):
+        import polars as pl
+
+        if values.dtype == pl.Date or isinstance(values.dtype, pl.Datetime):
+            if isinstance(values.dtype, pl.Datetime) and values.dtype.time_zone is not None:
+                values = values.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            missing = values.is_null().to_numpy()
+            ns = values.cast(pl.Datetime("ns")).to_physical().fill_null(0).to_numpy().astype(np.int64, copy=False)
+            return Times(ns, missing.astype(np.uint8) if missing.any() else None, True)
+        if values.dtype == pl.Utf8 or values.dtype == pl.Object:
+            return _objects_to_times(np.asarray(values.to_list(), dtype=object), name)
+        arr, mask = as_numeric(values, name)
+        return Times(arr, mask.astype(np.uint8) if mask is not None else None, False)
+    if isinstance(values, (pd.Series, pd.Index)):
+        dtype = values.dtype
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None) if isinstance(values, pd.Series) \
+                else values.tz_convert("UTC").tz_localize(None)
+            ns, flags = _datetime_ns(values.to_numpy())
+            return Times(ns, flags, True)
+        if isinstance(dtype, pd.ArrowDtype) and dtype.kind == "M":
+            s = pd.Series(values)
+            if getattr(dtype.pyarrow_dtype, "tz", None) is not None:
+                s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+            missing = s.isna().to_numpy()
+            ns, _ = _datetime_ns(s.astype("datetime64[ns]").to_numpy())
+            return Times(ns, missing.astype(np.uint8) if missing.any() else None, True)
+        if dtype.kind == "M":
+            ns, flags = _datetime_ns(values.to_numpy())
+            return Times(ns, flags, True)
+        if dtype == object or pd.api.types.is_string_dtype(dtype):
+            return _objects_to_times(values.to_numpy(dtype=object), name)
+    arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.dtype.kind == "M":
+        ns, flags = _datetime_ns(arr)
+        return Times(ns, flags, True)
+    if arr.dtype.kind in "OUS":
+        return _objects_to_times(arr.astype(object), name)
+    num, mask = as_numeric(values, name)
+    return Times(num, mask.astype(np.uint8) if mask is not None else None, False)
 
 
 def _column(data: Any, spec: Any, argname: str) -> Any:

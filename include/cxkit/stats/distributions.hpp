@@ -46,6 +46,15 @@ inline double t_critical(double confidence, double df) {
         boost::math::complement(boost::math::students_t_distribution<double>(df), (1.0 - confidence) / 2.0));
 }
 
+/// Two-sided Student-t p-value 2 P(T_df > |t|) for df > 0 (non-integer df allowed, as with
+/// Welch-Satterthwaite); NaN for NaN t or df <= 0.
+inline double two_sided_p_t(double t, double df) {
+    if (std::isnan(t) || !(df > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+    if (std::isinf(t)) return 0.0;
+    if (std::isinf(df)) return two_sided_p_normal(t);
+    return 2.0 * boost::math::cdf(boost::math::complement(boost::math::students_t_distribution<double>(df), std::fabs(t)));
+}
+
 }  // namespace stats
 CXKIT_NAMESPACE_END
 
