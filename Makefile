@@ -15,14 +15,14 @@ JOBS      ?= 2
 CPP_BUILD ?= build/cpp
 CMAKE_ARGS ?=
 BENCH_MIN_TIME ?= 0.01
-PY_BENCH  := benchmarks/compare_survey.py
+PY_BENCH  := $(sort $(wildcard benchmarks/compare_*.py))
 
 .PHONY: help bootstrap demo test test-cpp bench-cpp-smoke bench-py-smoke test-py bench bench-cpp clean
 
 help:
 	@echo "make demo    install what is missing, build cxkit into .venv, run 'python -m cxkit demo'"
 	@echo "make test    C++ tests (ctest) + benchmark smoke runs + Python tests (pytest)"
-	@echo "make bench   full-size Python benchmark ($(PY_BENCH)); make bench-cpp for C++ kernels"
+	@echo "make bench   full-size Python benchmarks (benchmarks/compare_*.py); make bench-cpp for C++ kernels"
 	@echo "make clean   remove build/ (keeps .venv; rm -rf .venv for a full reset)"
 
 bootstrap:
@@ -57,15 +57,15 @@ bench-cpp-smoke:
 	done
 
 bench-py-smoke:
-	@test -f $(PY_BENCH) || { echo "error: $(PY_BENCH) is missing" >&2; exit 1; }
-	$(PY) $(PY_BENCH) --smoke
+	@test -n "$(PY_BENCH)" || { echo "error: no benchmarks/compare_*.py" >&2; exit 1; }
+	@for b in $(PY_BENCH); do echo "== $$b --smoke"; $(PY) "$$b" --smoke; done
 
 test-py:
 	$(PY) -m pytest
 
 bench: bootstrap
-	@test -f $(PY_BENCH) || { echo "error: $(PY_BENCH) is missing" >&2; exit 1; }
-	$(PY) $(PY_BENCH)
+	@test -n "$(PY_BENCH)" || { echo "error: no benchmarks/compare_*.py" >&2; exit 1; }
+	@for b in $(PY_BENCH); do echo "== $$b"; $(PY) "$$b"; done
 
 bench-cpp: bootstrap
 	cmake -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCXKIT_BUILD_BENCHMARKS=ON $(CMAKE_ARGS)
