@@ -128,12 +128,20 @@ class Times:
         return int(bad[0]) if bad.size else None
 
 
-def _datetime_ns(arr: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
-    """datetime64 of any unit -> (int64 ns, flags); NaT is missing. A ns array is viewed, not copied."""
+#: numpy's NaT as int64 nanoseconds.
+NAT = np.iinfo(np.int64).min
+
+
+def _datetime_ns(arr: np.ndarray, nat_flags: bool = True) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """datetime64 of any unit -> (int64 ns, flags); NaT is missing. A ns array is viewed, not copied.
+    With ``nat_flags=False`` NaT stays as :data:`NAT` and is not scanned for (for kernels that
+    treat that value as missing themselves, saving a pass over the column)."""
     if arr.dtype != np.dtype("datetime64[ns]"):
         arr = arr.astype("datetime64[ns]")
     ns = _native(arr).view(np.int64)
-    nat = ns == np.iinfo(np.int64).min
+    if not nat_flags:
+        return ns, None
+    nat = ns == NAT
     return ns, (nat.astype(np.uint8) if nat.any() else None)
 
 
@@ -162,8 +170,9 @@ def _objects_to_times(arr: np.ndarray, name: str) -> Times:
     return Times(out, flags if flags.any() else None, True)
 
 
-def as_times(values: Any, name: str) -> Times:
-    """Normalise a column of times (see :class:`Times`)."""
+def as_times(values: Any, name: str, *, nat_flags: bool = True) -> Times:
+    """Normalise a column of times (see :class:`Times`). ``nat_flags=False``: numpy/pandas
+    datetime columns keep NaT as :data:`NAT` instead of flagging it (no extra pass)."""
     if _is_polars(values):
         import polars as pl
 
@@ -192,7 +201,7 @@ def as_times(values: Any, name: str) -> Times:
             ns, _ = _datetime_ns(s.astype("datetime64[ns]").to_numpy())
             return Times(ns, missing.astype(np.uint8) if missing.any() else None, True)
         if dtype.kind == "M":
-            ns, flags = _datetime_ns(values.to_numpy())
+            ns, flags = _datetime_ns(values.to_numpy(), nat_flags)
             return Times(ns, flags, True)
         if dtype == object or pd.api.types.is_string_dtype(dtype):
             return _objects_to_times(values.to_numpy(dtype=object), name)
@@ -200,7 +209,7 @@ def as_times(values: Any, name: str) -> Times:
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.dtype.kind == "M":
-        ns, flags = _datetime_ns(arr)
+        ns, flags = _datetime_ns(arr, nat_flags)
         return Times(ns, flags, True)
     if arr.dtype.kind in "OUS":
         return _objects_to_times(arr.astype(object), name)

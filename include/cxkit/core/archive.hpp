@@ -97,6 +97,11 @@ public:
         std::memcpy(&bits, &v, sizeof bits);
         put_le(bits);
     }
+    /// A string: u64 byte length, then the bytes (UTF-8 by convention; not interpreted).
+    void write_string(const std::string& v) {
+        write_u64(v.size());
+        buffer_.insert(buffer_.end(), v.begin(), v.end());
+    }
     void write_u64s(const std::uint64_t* v, std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) write_u64(v[i]);
     }
@@ -180,6 +185,14 @@ public:
         const std::uint64_t bits = read_u64(field);
         double v;
         std::memcpy(&v, &bits, sizeof v);
+        return v;
+    }
+    /// Reads a string written by archive_writer::write_string (length checked before allocating).
+    std::string read_string(const char* field) {
+        const std::uint64_t n = read_u64(field);
+        expect_remaining_at_least(n, field);
+        std::string v(reinterpret_cast<const char*>(data_ + pos_), static_cast<std::size_t>(n));
+        pos_ += static_cast<std::size_t>(n);
         return v;
     }
     /// Reads a weight-like value: finite and >= 0, or the state is corrupt.

@@ -36,6 +36,23 @@ inline double welch_df(const sample_summary& a, const sample_summary& b) noexcep
     return s2 * s2 / (qa * qa / (a.n - 1.0) + qb * qb / (b.n - 1.0));
 }
 
+/// Welch's t statistic and its degrees of freedom (NaN when the test is undefined).
+struct welch_statistic {
+    double t = std::numeric_limits<double>::quiet_NaN();
+    double df = std::numeric_limits<double>::quiet_NaN();
+    double std_error = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// t = (m_a − m_b)/SE with the Welch-Satterthwaite df; NaN unless n >= 2 in both and SE > 0.
+inline welch_statistic welch_t(const sample_summary& a, const sample_summary& b) noexcept {
+    welch_statistic w;
+    w.df = welch_df(a, b);
+    if (std::isnan(w.df)) return w;
+    w.std_error = std::sqrt(a.variance / a.n + b.variance / b.n);
+    w.t = (a.mean - b.mean) / w.std_error;
+    return w;
+}
+
 /**
  * Welch's t test of a − b. Needs n >= 2 in both samples; otherwise, or when both variances are
  * 0, the statistic, p-value and interval are NaN (the difference is still reported).
@@ -47,12 +64,12 @@ inline comparison_result welch_test(const sample_summary& a, const sample_summar
     r.method = "welch";
     r.confidence = confidence;
     r.difference = a.mean - b.mean;
-    const double df = welch_df(a, b);
-    if (std::isnan(df)) return r;
-    r.std_error = std::sqrt(a.variance / a.n + b.variance / b.n);
-    r.statistic = r.difference / r.std_error;
-    r.p_value = two_sided_p_t(r.statistic, df);
-    const interval ci = symmetric_interval(r.difference, r.std_error, t_critical(confidence, df));
+    const welch_statistic w = welch_t(a, b);
+    if (std::isnan(w.t)) return r;
+    r.std_error = w.std_error;
+    r.statistic = w.t;
+    r.p_value = two_sided_p_t(w.t, w.df);
+    const interval ci = symmetric_interval(r.difference, r.std_error, t_critical(confidence, w.df));
     r.ci_low = ci.low;
     r.ci_high = ci.high;
     return r;
