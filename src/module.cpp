@@ -8,6 +8,7 @@ namespace py = pybind11;
 void register_core(py::module_& m);
 void register_stats(py::module_& m);
 void register_survey(py::module_& m);
+void register_dsr(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
     register_core(m);
     register_stats(m);
     register_survey(m);
+    register_dsr(m);
 }

@@ -20,6 +20,7 @@ from ._core import (
     UnsupportedTypeError,
     __version__,
 )
+from .dsr import DsrAccumulator, dsr
 from .stats import adjust_pvalues
 from .survey import ces, compare_csat, compare_nps, compare_segments, csat, nps
 
@@ -37,6 +38,9 @@ __all__ = [
     "NpsResult",
     "RatingResult",
     "ComparisonResult",
+    # seller ratings
+    "dsr",
+    "DsrAccumulator",
     # statistics
     "adjust_pvalues",
     # errors
