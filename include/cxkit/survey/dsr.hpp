@@ -428,10 +428,19 @@ struct dsr_classifier {
     std::uint32_t bin(std::size_t i) const noexcept { return combine(rating_bin(i), time_bin(i)); }
 };
 
+/// Table position of (seller row, dimension slot): slot-major, so a row's position is
+/// slot_base[slot] + 8 · seller_row + class, with no multiplication in the loop.
+inline std::size_t dsr_cell_at(std::size_t srow, std::size_t slot, std::size_t seller_rows) noexcept {
+    return (slot * seller_rows + srow) * dsr_bins;
+}
+
 /// The counting loop of dsr_count over rows [begin, end), specialised on the optional columns.
+/// The row class comes from two small tables built with the classifier's own functions (so the
+/// loop and the scalar paths agree by construction): rating class × 4 + time code -> class.
 template <bool RatingMask, bool TimeFlags, class R, class S, class D>
 void dsr_count_rows(const dsr_classifier<R, S, D>& cls, std::size_t begin, std::size_t end,
                     std::uint32_t* CXKIT_RESTRICT c, std::uint64_t* CXKIT_RESTRICT total, std::size_t table_size) {
+    using C = dsr_classifier<R, S, D>;
     // Plain locals, so stores into the table cannot make the compiler reload them per row.
     const dsr_columns<R, S, D>& in = *cls.in;
     const S* CXKIT_RESTRICT seller = in.seller;
@@ -442,25 +451,27 @@ void dsr_count_rows(const dsr_classifier<R, S, D>& cls, std::size_t begin, std::
     const std::uint8_t* CXKIT_RESTRICT tflags = in.time_flags;
     const std::int64_t offset1 = in.seller_offset - 1, lo = cls.lo, hi = cls.hi;
     const std::uint64_t ns = in.n_sellers, nd = cls.dim_slot.size();
-    const std::uint32_t unknown = cls.n_dims + 1;
-    const std::size_t slots = cls.n_dims + 2;
+    const std::size_t seller_rows = in.n_sellers + 2;
     const core::integer_scale scale = cls.scale;
-    std::vector<std::uint32_t> slot_of(cls.dim_slot);
-    const std::uint32_t* CXKIT_RESTRICT dslot = slot_of.data();
-    // One-byte codes and ratings (categorical codes, int8 ratings): table lookups. The rating
-    // table holds class | rank << 8 (rank: see combine_ranked).
+    // Time code 0..3 = missing, invalid, expired, fine (the classes 5..8 minus 5).
+    std::uint32_t combine[7 * 4];
+    for (std::uint32_t rb = 0; rb < 7; ++rb)
+        for (std::uint32_t tc = 0; tc < 4; ++tc) combine[rb * 4 + tc] = C::combine(rb, tc + dsr_missing);
+    // Dimension code -> slot_base (slot · seller_rows · 8); one-byte codes from a 256-entry table.
+    std::vector<std::size_t> base_of(nd);
+    for (std::size_t u = 0; u < nd; ++u) base_of[u] = dsr_cell_at(0, cls.dim_slot[u], seller_rows);
+    const std::size_t unknown_base = dsr_cell_at(0, cls.n_dims + 1, seller_rows);
+    const std::size_t* CXKIT_RESTRICT dbase = base_of.data();
     constexpr bool byte_values = sizeof(R) == 1 && std::is_integral<R>::value;
     constexpr bool byte_dims = sizeof(D) == 1 && std::is_integral<D>::value;
-    std::uint32_t lut[256] = {}, dim_lut[256] = {};
+    std::uint32_t rating4[256] = {};
+    std::size_t dim_base[256] = {};
     if constexpr (byte_values)
-        for (unsigned x = 0; x < 256; ++x) {
-            const std::uint32_t rb = scale.code(static_cast<R>(static_cast<std::uint8_t>(x)));
-            lut[x] = rb | (rb < dsr_points ? dsr_fine : rb) << 8;
-        }
+        for (unsigned x = 0; x < 256; ++x) rating4[x] = 4u * scale.code(static_cast<R>(static_cast<std::uint8_t>(x)));
     if constexpr (byte_dims)
         for (unsigned x = 0; x < 256; ++x) {
-            const std::uint64_t u = static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<D>(static_cast<std::uint8_t>(x))) + 1);
-            dim_lut[x] = u < nd ? dslot[u] : unknown;
+            const auto u = static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<D>(static_cast<std::uint8_t>(x))) + 1);
+            dim_base[x] = u < nd ? dbase[u] : unknown_base;
         }
     for (std::size_t lo_row = begin; lo_row < end; lo_row += core::detail::flush_rows) {
         const std::size_t hi_row = std::min(end, lo_row + core::detail::flush_rows);
@@ -470,30 +481,20 @@ void dsr_count_rows(const dsr_classifier<R, S, D>& cls, std::size_t begin, std::
         for (std::size_t i = lo_row; i < hi_row; ++i) {
             std::uint64_t srow = static_cast<std::uint64_t>(static_cast<std::int64_t>(seller[i]) - offset1);
             srow = srow > ns ? ns + 1 : srow;
-            std::uint32_t slot;
+            std::size_t base;
             if constexpr (byte_dims) {
-                slot = dim_lut[static_cast<std::uint8_t>(dim[i])];
+                base = dim_base[static_cast<std::uint8_t>(dim[i])];
             } else {
                 const std::uint64_t du = static_cast<std::uint64_t>(static_cast<std::int64_t>(dim[i]) + 1);
-                slot = du < nd ? dslot[du] : unknown;
+                base = du < nd ? dbase[du] : unknown_base;
             }
-            std::uint32_t rb, rr;
-            if constexpr (byte_values) {
-                const std::uint32_t e = lut[static_cast<std::uint8_t>(rating[i])];
-                rb = e & 0xffu;
-                rr = e >> 8;
-            } else {
-                rb = scale.code(rating[i]);
-                rr = rb < dsr_points ? dsr_fine : rb;
-            }
-            if constexpr (RatingMask) {
-                rb = rmask[i] ? dsr_missing : rb;
-                rr = rmask[i] ? dsr_missing : rr;
-            }
-            std::uint32_t tb = dsr_classifier<R, S, D>::time_class(time[i], lo, hi);
-            if constexpr (TimeFlags) tb = dsr_classifier<R, S, D>::apply_flag(tb, tflags[i]);
-            const std::uint32_t b = dsr_classifier<R, S, D>::combine_ranked(rb, rr, tb);
-            ++c[(static_cast<std::size_t>(srow) * slots + slot) * dsr_bins + b];
+            std::uint32_t r4;
+            if constexpr (byte_values) r4 = rating4[static_cast<std::uint8_t>(rating[i])];
+            else r4 = 4u * scale.code(rating[i]);
+            if constexpr (RatingMask) r4 = rmask[i] ? 4u * dsr_missing : r4;
+            std::uint32_t tc = C::time_class(time[i], lo, hi) - dsr_missing;
+            if constexpr (TimeFlags) tc = C::apply_flag(tc + dsr_missing, tflags[i]) - dsr_missing;
+            ++c[base + 8 * srow + combine[r4 + tc]];
         }
         for (std::size_t j = 0; j < table_size; ++j) {
             total[j] += c[j];
@@ -542,8 +543,8 @@ dsr_table dsr_count(const dsr_columns<R, S, D>& in, const std::vector<std::strin
     const dsr_window window{as_of, window_days};
     const detail::dsr_classifier<R, S, D> cls(in, dimensions, window);
     const std::size_t K = dimensions.size(), slots = K + 2, n_sellers = in.n_sellers;
-    const std::size_t row_cells = slots * detail::dsr_bins;
-    const std::size_t table_size = (n_sellers + 2) * row_cells;  // + missing-seller row + spare row
+    // (slots) x (seller rows: missing seller, the sellers, a spare row for bad codes) x classes
+    const std::size_t table_size = slots * (n_sellers + 2) * detail::dsr_bins;
     const unsigned t = core::plan_threads(in.size, table_size * sizeof(std::uint32_t), threads);
     std::vector<std::vector<std::uint64_t>> totals(t);
 
@@ -566,7 +567,8 @@ dsr_table dsr_count(const dsr_columns<R, S, D>& in, const std::vector<std::strin
 
     auto cell_total = [&](std::size_t srow, std::size_t slot) {
         std::uint64_t s = 0;
-        for (std::uint32_t b = 0; b < detail::dsr_bins; ++b) s += sum[(srow * slots + slot) * detail::dsr_bins + b];
+        const std::size_t at = detail::dsr_cell_at(srow, slot, n_sellers + 2);
+        for (std::uint32_t b = 0; b < detail::dsr_bins; ++b) s += sum[at + b];
         return s;
     };
     // Seller codes out of range: a caller error, refused before anything else.
@@ -586,7 +588,7 @@ dsr_table dsr_count(const dsr_columns<R, S, D>& in, const std::vector<std::strin
         out.missing_key += cell_total(s + 1, K);
         out.invalid_key += cell_total(s + 1, K + 1);
         for (std::size_t k = 0; k < K; ++k) {
-            const std::uint64_t* p = &sum[((s + 1) * slots + k) * detail::dsr_bins];
+            const std::uint64_t* p = &sum[detail::dsr_cell_at(s + 1, k, n_sellers + 2)];
             dsr_cell& cell = out.cells[s * K + k];
             for (std::size_t b = 0; b < dsr_points; ++b) cell.counts[b] = p[b];
             cell.missing = p[detail::dsr_missing];
