@@ -428,3 +428,26 @@ def test_round_trip_property(x):
     a = _state(x)
     assert cx.DsrAccumulator.from_bytes(a.to_bytes()) == a
     assert pickle.loads(pickle.dumps(a)) == a
+
+
+def test_demo_section_agrees_with_pandas():
+    from cxkit._demo_ratings import make_ratings as demo_ratings
+    from cxkit._demo_ratings import ratings_demo
+
+    tables = ratings_demo(quiet=True)
+    df = demo_ratings()
+    t = tables["dsr_by_seller"]
+    # shop-05 has no capped ratings: its DSR is the plain mean of its valid ratings in the window.
+    day = pd.to_datetime(df["time"]).dt.floor("D")
+    in_window = (day > pd.Timestamp("2026-12-31") - pd.Timedelta(days=180)) & df["rating"].isin([1, 2, 3, 4, 5])
+    want = df[in_window].groupby(["seller", "dimension"])["rating"].agg(["mean", "size"])
+    got = t.loc["shop-05"]
+    assert (got["n_capped"] == 0).all()
+    for dim in DIMS:
+        assert got.loc[dim, "dsr"] == pytest.approx(want.loc[("shop-05", dim), "mean"], rel=1e-12)
+        assert got.loc[dim, "n"] == want.loc[("shop-05", dim), "size"]
+    assert t[["n", "n_capped", "n_missing", "n_invalid", "n_expired"]].to_numpy().sum() == len(df)
+    # the sliding table's last month is the year-end DSR
+    last = tables["dsr_sliding_shop_03"].iloc[-1]
+    for dim in DIMS:
+        assert last[dim] == pytest.approx(t.loc[("shop-03", dim), "dsr"], rel=1e-12)
