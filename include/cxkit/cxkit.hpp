@@ -12,16 +12,19 @@
 #include "cxkit/core/archive.hpp"
 #include "cxkit/core/groupby.hpp"
 #include "cxkit/core/histogram.hpp"
+#include "cxkit/core/matrix.hpp"
 #include "cxkit/core/parallel.hpp"
 #include "cxkit/core/segments.hpp"
 #include "cxkit/core/span.hpp"
 #include "cxkit/core/validate.hpp"
 
 #include "cxkit/stats/adjust.hpp"
+#include "cxkit/stats/bootstrap.hpp"
 #include "cxkit/stats/comparison.hpp"
 #include "cxkit/stats/distributions.hpp"
 #include "cxkit/stats/intervals.hpp"
 
+#include "cxkit/survey/csi.hpp"
 #include "cxkit/survey/nps.hpp"
 #include "cxkit/survey/rating.hpp"
 
