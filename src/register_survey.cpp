@@ -1,12 +1,17 @@
-// Survey bindings: NPS and rating (CSAT/CES) states, results, grouped kernels and comparisons.
+// Survey bindings: NPS and rating (CSAT/CES) states, results, grouped kernels and comparisons;
+// the customer satisfaction index (CSI).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include <cxkit/core/matrix.hpp>
 #include <cxkit/core/segments.hpp>
+#include <cxkit/survey/csi.hpp>
 #include <cxkit/survey/nps.hpp>
 #include <cxkit/survey/rating.hpp>
 
@@ -189,4 +194,59 @@ void register_survey(py::module_& m) {
             return cxkit::survey::compare_csat(a, b.cast<double>(), confidence);
         },
         py::arg("a"), py::arg("b"), py::arg("confidence") = 0.95);
+
+    // ---- CSI ------------------------------------------------------------------------------------
+    using cxkit::survey::csi_result;
+    bind_result<csi_result>(m, "CsiResult", "Customer satisfaction index from per-respondent answers, with its interval.");
+    m.def(
+        "csi_means",
+        [](py::handle means, py::handle weights, double low, double high) {
+            using farray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+            const farray mv = farray::ensure(means);
+            if (!mv || mv.ndim() != 1) throw cxkit::invalid_argument("means must be a 1-D array of numbers");
+            farray wv;
+            if (!weights.is_none()) {
+                wv = farray::ensure(weights);
+                if (!wv || wv.ndim() != 1) throw cxkit::invalid_argument("weights must be a 1-D array of numbers");
+            }
+            const cxkit::core::span<const double> w =
+                weights.is_none() ? cxkit::core::span<const double>() : cxkit::core::span<const double>(wv.data(), wv.size());
+            return cxkit::survey::csi(cxkit::core::span<const double>(mv.data(), mv.size()), w, low, high);
+        },
+        py::arg("means"), py::arg("weights") = py::none(), py::arg("low") = 1.0, py::arg("high") = 10.0);
+    m.def(
+        "csi_scores",
+        [](py::handle scores, py::handle weights, double low, double high, std::vector<std::string> attributes,
+           double confidence, const std::string& method, std::size_t n_boot, std::uint64_t seed,
+           const std::string& on_invalid, unsigned threads) {
+            auto x = py::array_t<double, py::array::forcecast>::ensure(scores);
+            if (!x || x.ndim() != 2)
+                throw cxkit::invalid_argument("scores must be a 2-D array (respondents x attributes)");
+            constexpr auto item = static_cast<py::ssize_t>(sizeof(double));
+            if (x.strides(0) % item != 0 || x.strides(1) % item != 0)
+                x = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(x);
+            const cxkit::core::matrix_view<double> view{x.data(), static_cast<std::size_t>(x.shape(0)),
+                                                        static_cast<std::size_t>(x.shape(1)), x.strides(0) / item,
+                                                        x.strides(1) / item};
+            cxkit::survey::csi_options o;
+            o.low = low;
+            o.high = high;
+            if (!weights.is_none()) {
+                const auto w = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(weights);
+                if (!w || w.ndim() != 1) throw cxkit::invalid_argument("weights must be a 1-D array of numbers");
+                o.weights.assign(w.data(), w.data() + w.size());
+            }
+            o.attributes = std::move(attributes);
+            o.confidence = confidence;
+            o.method = cxkit::survey::parse_csi_method(method);
+            o.n_boot = n_boot;
+            o.seed = seed;
+            o.threads = threads;
+            const auto policy = cxkit::core::parse_on_invalid(on_invalid);
+            py::gil_scoped_release nogil;
+            return cxkit::survey::csi(view, o, policy);
+        },
+        py::arg("scores"), py::arg("weights") = py::none(), py::arg("low") = 1.0, py::arg("high") = 10.0,
+        py::arg("attributes") = std::vector<std::string>{}, py::arg("confidence") = 0.95, py::arg("method") = "delta",
+        py::arg("n_boot") = 2000, py::arg("seed") = 0, py::arg("on_invalid") = "raise", py::arg("threads") = 0);
 }

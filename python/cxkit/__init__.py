@@ -8,6 +8,7 @@
 from ._core import (
     ComparisonResult,
     CorruptStateError,
+    CsiResult,
     Error,
     InvalidArgumentError,
     InvalidInputError,
@@ -22,7 +23,7 @@ from ._core import (
 )
 from .dsr import DsrAccumulator, dsr
 from .stats import adjust_pvalues
-from .survey import ces, compare_csat, compare_nps, compare_segments, csat, nps
+from .survey import ces, compare_csat, compare_nps, compare_segments, csat, csi, nps
 
 __all__ = [
     "__version__",
@@ -33,11 +34,13 @@ __all__ = [
     "compare_nps",
     "compare_csat",
     "compare_segments",
+    "csi",
     "NpsAccumulator",
     "RatingAccumulator",
     "NpsResult",
     "RatingResult",
     "ComparisonResult",
+    "CsiResult",
     # seller ratings
     "dsr",
     "DsrAccumulator",

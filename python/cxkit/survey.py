@@ -1,4 +1,4 @@
-"""Survey scores: NPS, CSAT, CES, their comparisons, and segment-vs-rest tables.
+"""Survey scores: NPS, CSAT, CES, CSI, their comparisons, and segment-vs-rest tables.
 
 Formulas: METRICS.md §1. Every function takes ``data`` first (an array of scores, or a frame with
 ``score=`` naming the column), accepts ``by=`` for per-group results (a pandas frame indexed by the
@@ -7,6 +7,8 @@ group keys) and ``weights=`` for survey weights (Kish n_eff in all intervals).
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Mapping
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 from . import _core, _frame
 from ._core import (
     ComparisonResult,
+    CsiResult,
     NpsAccumulator,
     NpsResult,
     RatingAccumulator,
@@ -29,6 +32,7 @@ __all__ = [
     "compare_nps",
     "compare_csat",
     "compare_segments",
+    "csi",
     "NpsAccumulator",
     "RatingAccumulator",
 ]
@@ -220,6 +224,206 @@ def compare_csat(
         return _core.compare_csat_results(ra, float(b), confidence=confidence)
     rb = _as_rating_result(b, "b", scale, satisfied_min, confidence)
     return _core.compare_csat_results(ra, rb, confidence=confidence)
+
+
+# --------------------------------------------------------------------------------------------------
+# CSI
+
+
+def _csi_scale(scale: Any) -> tuple[float, float]:
+    try:
+        low, high = scale
+        return float(low), float(high)
+    except (TypeError, ValueError):
+        raise _core.InvalidArgumentError(f"scale must be (low, high), got {scale!r}") from None
+
+
+def _attribute_weights(weights: Any, names: list) -> Optional[np.ndarray]:
+    """Weights as a float array in attribute order: a sequence, or a mapping attribute -> weight."""
+    if weights is None:
+        return None
+    if isinstance(weights, pd.Series):
+        weights = dict(zip(weights.index, weights.to_numpy()))
+    if isinstance(weights, Mapping):
+        unknown = [k for k in weights if k not in names]
+        if unknown:
+            raise _core.InvalidArgumentError(
+                f"weights: unknown attribute {unknown[0]!r} (attributes: {', '.join(map(repr, names))})"
+            )
+        missing = [a for a in names if a not in weights]
+        if missing:
+            raise _core.InvalidArgumentError(f"weights: no weight for attribute {missing[0]!r}")
+        return np.array([np.nan if weights[a] is None else float(weights[a]) for a in names])
+    arr, mask = _frame.as_numeric(weights, "weights")
+    arr = arr.astype(np.float64)
+    if mask is not None:
+        arr[mask] = np.nan  # a missing weight is an invalid weight, named by the kernel
+    return arr
+
+
+def _float_column(values: Any, name: str, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """Numbers as float64 with NaN for missing entries, written into ``out`` when given."""
+    arr, mask = _frame.as_numeric(values, name)
+    if out is None:
+        out = arr.astype(np.float64)  # a copy: the mask is applied to it, never to the caller's data
+    else:
+        out[:] = arr
+    if mask is not None:
+        out[mask] = np.nan
+    return out
+
+
+def _score_matrix(data: Any, attributes: Optional[Sequence[Any]]) -> tuple[np.ndarray, list, list]:
+    """(n x k float64 matrix with NaN for missing answers, attribute labels, names for messages)."""
+    if _frame.is_frame(data):
+        names = list(data.columns) if attributes is None else list(attributes)
+        x = np.empty((len(data), len(names)), dtype=np.float64, order="F")  # one column after another
+        for j, a in enumerate(names):
+            if not isinstance(a, str) and not _frame._is_polars(data) and a in data.columns:
+                col = data[a]
+            else:
+                col = _frame._column(data, a if isinstance(a, str) else str(a), "attributes")
+            _float_column(col, f"attribute {a!r}", out=x[:, j])
+        return x, names, [str(a) for a in names]
+    arr = np.asarray(data)
+    if arr.dtype.kind in "iuf":
+        x = arr.astype(np.float64, copy=False)
+    elif arr.dtype.kind == "O" and arr.ndim == 2:
+        x = np.empty(arr.shape, dtype=np.float64, order="F")
+        for j in range(arr.shape[1]):
+            _float_column(arr[:, j], f"attribute {j}", out=x[:, j])
+    else:
+        raise _core.UnsupportedTypeError(f"scores: unsupported dtype {arr.dtype} (expected numbers)")
+    if attributes is None:
+        return x, list(range(x.shape[1])), []
+    names = list(attributes)
+    if len(names) != x.shape[1]:
+        raise _core.InvalidArgumentError(f"attributes has {len(names)} names but the scores have {x.shape[1]} columns")
+    return x, names, [str(a) for a in names]
+
+
+def _check_count(value: Any, name: str, upper: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 0 <= value < upper:
+        raise _core.InvalidArgumentError(f"{name} must be an integer in 0..{upper - 1}, got {value!r}")
+    return int(value)
+
+
+def csi(
+    means: Any,
+    weights: Any = None,
+    *,
+    scale: Sequence[float] = (1, 10),
+    attributes: Optional[Sequence[Any]] = None,
+    confidence: float = 0.95,
+    method: str = "delta",
+    n_boot: int = 2000,
+    seed: Optional[int] = None,
+    on_invalid: str = "raise",
+) -> Union[float, CsiResult]:
+    """Customer satisfaction index: 100 · Σ wᵢ (x̄ᵢ − L) / (U − L), weights normalised to sum 1.
+
+    Two forms. Given attribute **means** (1-D: a sequence, a mapping or Series attribute ->
+    mean), returns the index as a float. Given the answers of each **respondent** (a 2-D array,
+    respondents x attributes, or a DataFrame with one column per attribute), computes the
+    attribute means, the index and its confidence interval and returns a :class:`CsiResult`.
+    ACSI (Fornell et al. 1996) is three items on 1..10 with equal weights.
+
+    Parameters
+    ----------
+    means : array-like, mapping, 2-D array or DataFrame
+        Attribute means on the scale (NaN = no answers: the index is NaN unless that
+        attribute's weight is 0), or per-respondent answers (NaN/None = not answered).
+    weights : sequence or mapping, optional
+        Attribute weights (any non-negative scale; normalised to sum 1), in attribute order or
+        as a mapping attribute -> weight; equal when not given. A negative, NaN or infinite
+        weight, or all weights 0, raise ``ValueError`` naming the attribute. For a DataFrame
+        without ``attributes``, a mapping's keys select the attribute columns.
+    scale : (low, high)
+        The answer scale L..U (ACSI: 1..10).
+    attributes : list, optional
+        Attribute columns of a DataFrame (default: every column), or names for the columns of
+        a 2-D array / the entries of a 1-D sequence (used by mapping weights and messages).
+    confidence : float
+        Two-sided level of the interval (per-respondent form).
+    method : {"delta", "bootstrap"}
+        Interval of the per-respondent form. "delta": CSI is linear in the means, so
+        SE = 100/(U − L) · √(wᵀ V w) with V the covariance of the attribute means from
+        pairwise-complete answers (Vᵢⱼ = nᵢⱼ sᵢⱼ / (nᵢ nⱼ)); interval CSI ± z SE clipped to
+        [0, 100]. "bootstrap": respondents resampled ``n_boot`` times; percentile interval,
+        SE = SD of the replicates.
+    n_boot : int
+        Bootstrap replicates.
+    seed : int, optional
+        Bootstrap seed (0 <= seed < 2**64); the same seed gives the same interval on every
+        platform and thread count. None draws one, reported in ``result.seed``.
+    on_invalid : {"raise", "drop"}
+        An answer outside L..U: raise ``ValueError`` naming row, attribute and value, or drop
+        that respondent and count it in ``n_invalid``. Respondents with no answer at all are
+        counted in ``n_missing``.
+
+    Returns
+    -------
+    float or CsiResult
+        The index (0..100); or ``csi``, ``std_error``, ``ci_low``, ``ci_high``, ``n``
+        (respondents used), ``n_missing``, ``n_invalid``, ``method``, ``confidence``,
+        ``weights`` (normalised), ``means`` (per attribute), ``scale_low``, ``scale_high``,
+        ``n_boot``, ``seed``.
+
+    Examples
+    --------
+    >>> import cxkit as cx
+    >>> round(cx.csi([8.1, 7.9, 7.5]), 4)  # ACSI: 100 * mean((x - 1) / 9)
+    75.9259
+    >>> round(cx.csi({"quality": 4.2, "value": 3.6}, {"quality": 3, "value": 1}, scale=(1, 5)), 2)
+    76.25
+    >>> r = cx.csi([[8, 9, 7], [6, 7, None], [10, 9, 9], [7, 8, 8]])
+    >>> round(r.csi, 2), r.n  # means 7.75, 8.25, 8 (the third over its 3 answers)
+    (77.78, 4)
+    """
+    low, high = _csi_scale(scale)
+    if _frame.is_frame(means):
+        per_respondent = True
+    elif isinstance(means, (Mapping, pd.Series, pd.Index)) or _frame._is_polars(means):
+        per_respondent = False
+    elif isinstance(means, np.ndarray):
+        per_respondent = means.ndim == 2
+    else:
+        per_respondent = np.ndim(np.asarray(means, dtype=object)) == 2
+    if not per_respondent:
+        if method != "delta" or n_boot != 2000 or seed is not None or on_invalid != "raise" or confidence != 0.95:
+            raise _core.InvalidArgumentError(
+                "confidence, method, n_boot, seed and on_invalid need per-respondent answers "
+                "(a 2-D array or a DataFrame), not attribute means"
+            )
+        if isinstance(means, Mapping):
+            names, values = list(means), [np.nan if v is None else v for v in means.values()]
+        elif isinstance(means, pd.Series):
+            names, values = list(means.index), means
+        else:
+            values = means
+            names = None
+        arr = _float_column(values, "means")
+        if names is None:
+            names = list(attributes) if attributes is not None else list(range(len(arr)))
+        elif attributes is not None:
+            raise _core.InvalidArgumentError("attributes: the means already name their attributes")
+        if len(names) != len(arr):
+            raise _core.InvalidArgumentError(f"attributes has {len(names)} names but there are {len(arr)} means")
+        return _core.csi_means(arr, _attribute_weights(weights, names), low, high)
+
+    if attributes is None and _frame.is_frame(means) and isinstance(weights, (Mapping, pd.Series)):
+        attributes = list(weights.index if isinstance(weights, pd.Series) else weights)
+    x, names, labels = _score_matrix(means, attributes)
+    w = _attribute_weights(weights, names)
+    n_boot = _check_count(n_boot, "n_boot", 2**63)
+    if method == "bootstrap":
+        seed = secrets.randbits(64) if seed is None else _check_count(seed, "seed", 2**64)
+    else:
+        seed = 0 if seed is None else _check_count(seed, "seed", 2**64)
+    return _core.csi_scores(
+        x, w, low, high, labels, confidence=confidence, method=method, n_boot=n_boot, seed=seed,
+        on_invalid=on_invalid,
+    )
 
 
 _METRICS = {
