@@ -16,6 +16,7 @@
 #include <cxkit/survey/rating.hpp>
 
 #include "bind/accumulator.hpp"
+#include "bind/pairs.hpp"
 #include "bind/results.hpp"
 
 namespace py = pybind11;
@@ -141,7 +142,19 @@ void register_survey(py::module_& m) {
                      g, [&](const nps_accumulator& a, const nps_accumulator& b) { return cxkit::survey::compare_nps(a, b, o); },
                      [&](const nps_accumulator& r) { return r.result(o).nps; });
              },
-             CXKIT_NPS_OPTION_ARGS);
+             CXKIT_NPS_OPTION_ARGS)
+        .def("compare_pairs",
+             [](const nps_groups& g, py::handle a, py::handle b, double confidence, const std::string& method,
+                int promoter_min, int passive_min) {
+                 const auto o = nps_opts(confidence, method, promoter_min, passive_min);
+                 return compare_pairs(
+                     g, a, b, [&](const nps_accumulator& s) { return s.sample(o); },
+                     [&](const cxkit::survey::nps_sample& x, const cxkit::survey::nps_sample& y) {
+                         return cxkit::survey::compare_nps(x, y, o.method, o.confidence);
+                     });
+             },
+             py::arg("a"), py::arg("b"), CXKIT_NPS_OPTION_ARGS,
+             "compare_nps(group a[i], group b[i]) for every i, as columns; index -1 = no group (NaN).");
     bind_groups<rating_accumulator>(m, "RatingGroups")
         .def("results",
              [](const rating_groups& g, double confidence, std::optional<std::int64_t> satisfied_min) {
@@ -155,7 +168,19 @@ void register_survey(py::module_& m) {
                      g, [&](const rating_accumulator& a, const rating_accumulator& b) { return cxkit::survey::compare_csat(a, b, o); },
                      [&](const rating_accumulator& r) { return r.result(o).csat; });
              },
-             CXKIT_RATING_OPTION_ARGS);
+             CXKIT_RATING_OPTION_ARGS)
+        .def("compare_pairs",
+             [](const rating_groups& g, py::handle a, py::handle b, double confidence,
+                std::optional<std::int64_t> satisfied_min) {
+                 const auto o = rating_opts(confidence, satisfied_min);
+                 return compare_pairs(
+                     g, a, b, [&](const rating_accumulator& s) { return s.result(o); },
+                     [&](const rating_result& x, const rating_result& y) {
+                         return cxkit::survey::compare_csat(x, y, o.confidence);
+                     });
+             },
+             py::arg("a"), py::arg("b"), CXKIT_RATING_OPTION_ARGS,
+             "compare_csat(group a[i], group b[i]) for every i, as columns; index -1 = no group (NaN).");
 
     m.def(
         "nps_groups",

@@ -23,7 +23,7 @@ from ._core import (
 )
 from .dsr import DsrAccumulator, dsr
 from .stats import adjust_pvalues
-from .survey import ces, compare_csat, compare_nps, compare_segments, csat, csi, nps
+from .survey import ces, compare_csat, compare_nps, compare_periods, compare_segments, csat, csi, nps
 
 __all__ = [
     "__version__",
@@ -34,6 +34,7 @@ __all__ = [
     "compare_nps",
     "compare_csat",
     "compare_segments",
+    "compare_periods",
     "csi",
     "NpsAccumulator",
     "RatingAccumulator",

@@ -179,6 +179,16 @@ class NpsGroups:
     def compare_with_rest(
         self, *, confidence: float = 0.95, method: str = "adjusted_wald", promoter_min: int = 9, passive_min: int = 7
     ) -> dict: ...
+    def compare_pairs(
+        self,
+        a: Any,
+        b: Any,
+        *,
+        confidence: float = 0.95,
+        method: str = "adjusted_wald",
+        promoter_min: int = 9,
+        passive_min: int = 7,
+    ) -> dict: ...
 
 class RatingGroups:
     def __len__(self) -> int: ...
@@ -189,6 +199,7 @@ class RatingGroups:
     def total(self) -> RatingAccumulator: ...
     def results(self, *, confidence: float = 0.95, satisfied_min: Optional[int] = None) -> dict: ...
     def compare_with_rest(self, *, confidence: float = 0.95, satisfied_min: Optional[int] = None) -> dict: ...
+    def compare_pairs(self, a: Any, b: Any, *, confidence: float = 0.95, satisfied_min: Optional[int] = None) -> dict: ...
 
 def nps_groups(
     values: Any,

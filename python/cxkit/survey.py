@@ -1,4 +1,4 @@
-"""Survey scores: NPS, CSAT, CES, CSI, their comparisons, and segment-vs-rest tables.
+"""Survey scores: NPS, CSAT, CES, CSI, their comparisons, segment-vs-rest and period tables.
 
 Formulas: METRICS.md §1. Every function takes ``data`` first (an array of scores, or a frame with
 ``score=`` naming the column), accepts ``by=`` for per-group results (a pandas frame indexed by the
@@ -32,6 +32,7 @@ __all__ = [
     "compare_nps",
     "compare_csat",
     "compare_segments",
+    "compare_periods",
     "csi",
     "NpsAccumulator",
     "RatingAccumulator",
@@ -426,11 +427,58 @@ def csi(
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# metrics for segment and period comparisons
+#
+# A metric plugs into compare_segments and compare_periods with one entry in _METRICS:
+# name -> (result column, make), where make(args) validates the user's options *before* any pass
+# over the data and returns (count, options): count(prepared) runs the metric's grouped kernel
+# once and returns its groups object, which must provide results(**options) (columns incl.
+# the result column, "n" and "n_effective"), compare_with_rest(**options) (compare_segments) and
+# compare_pairs(a, b, **options) (compare_periods; columns incl. "difference" and "p_value",
+# index -1 = no group). args holds confidence, method, scale, satisfied_min and on_invalid.
+
+
+def _nps_metric(args: dict):
+    options = dict(confidence=args["confidence"], method=args["method"])
+    NpsAccumulator().result(**options)  # validate options before the pass over the data
+
+    def count(p: _frame.Prepared):
+        return _core.nps_groups(on_invalid=args["on_invalid"], **p.kernel_args())
+
+    return count, options
+
+
+def _rating_metric(default_scale: tuple, default_satisfied_min: int):
+    def make(args: dict):
+        scale = tuple(args["scale"]) if args["scale"] is not None else default_scale
+        if len(scale) != 2:
+            raise _core.InvalidArgumentError(f"scale must be (low, high), got {scale!r}")
+        sat = args["satisfied_min"]
+        options = dict(confidence=args["confidence"], satisfied_min=sat if sat is not None else default_satisfied_min)
+        RatingAccumulator(scale=scale).result(**options)
+
+        def count(p: _frame.Prepared):
+            return _core.rating_groups(scale=scale, on_invalid=args["on_invalid"], **p.kernel_args())
+
+        return count, options
+
+    return make
+
+
 _METRICS = {
-    "nps": ("nps", None),
-    "csat": ("csat", ((1, 5), 4)),
-    "ces": ("csat", ((1, 7), 5)),
+    "nps": ("nps", _nps_metric),
+    "csat": ("csat", _rating_metric((1, 5), 4)),
+    "ces": ("csat", _rating_metric((1, 7), 5)),
 }
+
+
+def _metric(metric: str, **args: Any):
+    if metric not in _METRICS:
+        raise _core.InvalidArgumentError(f"metric must be one of {sorted(_METRICS)}, got {metric!r}")
+    column, make = _METRICS[metric]
+    count, options = make(args)
+    return column, count, options
 
 
 def compare_segments(
@@ -461,26 +509,240 @@ def compare_segments(
     >>> bool(cx.compare_segments(df, "q", by="seg").loc["a", "difference"] > 0)
     True
     """
-    if metric not in _METRICS:
-        raise _core.InvalidArgumentError(f"metric must be one of {sorted(_METRICS)}, got {metric!r}")
-    column, defaults = _METRICS[metric]
-    if defaults is None:
-        options = dict(confidence=confidence, method=method)
-        NpsAccumulator().result(**options)
-        p = _frame.prepare(data, score, value_arg="score", by=by, weights=weights)
-        groups = _core.nps_groups(on_invalid=on_invalid, **p.kernel_args())
-    else:
-        scale = tuple(scale) if scale is not None else defaults[0]
-        options = dict(confidence=confidence, satisfied_min=satisfied_min if satisfied_min is not None else defaults[1])
-        RatingAccumulator(scale=scale).result(**options)
-        p = _frame.prepare(data, score, value_arg="score", by=by, weights=weights)
-        groups = _core.rating_groups(scale=scale, on_invalid=on_invalid, **p.kernel_args())
+    column, count, options = _metric(
+        metric, confidence=confidence, method=method, scale=scale, satisfied_min=satisfied_min, on_invalid=on_invalid
+    )
+    p = _frame.prepare(data, score, value_arg="score", by=by, weights=weights)
     if p.grouping is None:
         raise _core.InvalidArgumentError("compare_segments needs by=")
+    groups = count(p)
     results = groups.results(**options)
     cols = {column: results[column], "n": results["n"], "n_effective": results["n_effective"]}
     cols.update(groups.compare_with_rest(**options))
     frame = _frame.grouped_frame(cols, groups, p.grouping)
     frame["p_adjusted"] = adjust_pvalues(frame["p_value"].to_numpy(), method=adjust)
     frame["significant"] = frame["p_adjusted"] < (1.0 - confidence)
+    return frame
+
+
+# --------------------------------------------------------------------------------------------------
+# period comparisons
+
+
+def _period_codes(values: Any) -> tuple[np.ndarray, pd.Index]:
+    """Period keys -> (int64 codes in period order, -1 = missing; the observed labels in order).
+
+    Categorical keys keep their category order; any other keys are sorted (datetimes, pandas
+    Periods, strings such as "2026-03", numbers). Labels that cannot be sorted are refused.
+    """
+    if _frame._is_polars(values):
+        values = values.to_numpy()
+    cat = None
+    if isinstance(values, pd.Categorical):
+        cat = values
+    elif isinstance(values, (pd.Series, pd.Index)) and isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array
+    if cat is not None:
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        used = np.unique(codes[codes >= 0])  # observed categories, in category order
+        remap = np.full(len(cat.categories), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        return np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), cat.categories.take(used)
+    if not isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+        values = np.asarray(values)
+    if getattr(values, "ndim", 1) != 1:
+        raise _core.InvalidArgumentError("period must be 1-D")
+    try:
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    except TypeError as e:
+        raise _core.UnsupportedTypeError(f"period: labels must be sortable (one type), got {e}") from None
+    if getattr(uniques, "dtype", None) == object:
+        # pandas sorts mixed labels anyway (numbers before strings): an order nobody meant.
+        try:
+            sorted(uniques)
+        except TypeError:
+            kinds = sorted({type(u).__name__ for u in uniques})
+            raise _core.UnsupportedTypeError(
+                f"period: labels must be sortable (one type), got a mix of {', '.join(kinds)}"
+            ) from None
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _period_position(labels: pd.Index, baseline: Any) -> int:
+    """Position of the baseline label among the periods (ValueError naming it if absent)."""
+    if baseline is None:
+        return 0
+    try:
+        loc = labels.get_loc(baseline)
+    except (KeyError, TypeError, ValueError):
+        loc = None
+    if isinstance(loc, slice):  # e.g. "2026-03" on month-start timestamps: one match only
+        loc = loc.start if loc.stop - loc.start == 1 else None
+    elif isinstance(loc, np.ndarray):
+        hits = np.flatnonzero(loc)
+        loc = int(hits[0]) if hits.size == 1 else None
+    if loc is None:
+        shown = ", ".join(repr(v) for v in list(labels[:12])) + (", ..." if len(labels) > 12 else "")
+        raise _core.InvalidArgumentError(f"baseline: unknown period {baseline!r} (periods: {shown})")
+    return int(loc)
+
+
+def _by_list(by: Any) -> list:
+    if by is None:
+        return []
+    if isinstance(by, tuple):
+        return list(by)
+    return list(by) if isinstance(by, list) else [by]
+
+
+def _significant(adjusted: np.ndarray, alpha: float) -> pd.arrays.BooleanArray:
+    """adjusted < alpha, <NA> where there was no test."""
+    missing = np.isnan(adjusted)
+    return pd.arrays.BooleanArray(np.where(missing, False, adjusted < alpha), missing)
+
+
+def compare_periods(
+    data: Any,
+    score: Optional[str] = None,
+    *,
+    period: Any,
+    by: Any = None,
+    metric: str = "nps",
+    baseline: Any = None,
+    weights: Any = None,
+    adjust: str = "holm",
+    confidence: float = 0.95,
+    method: str = "adjusted_wald",
+    scale: Optional[Sequence[int]] = None,
+    satisfied_min: Optional[int] = None,
+    on_invalid: str = "raise",
+) -> pd.DataFrame:
+    """Change of a survey metric from period to period and against a baseline period, per segment.
+
+    For every segment of ``by`` (or the whole sample) and every period: the metric, the change
+    from the previous period and from the baseline period, each with the metric's own
+    two-sample test (NPS: :func:`compare_nps`, Wald or adjusted Wald; CSAT/CES:
+    :func:`compare_csat`, pooled two-proportion z test), and p-values adjusted for the number of
+    tests. The data is read once: one grouped pass over (segment, period).
+
+    Parameters
+    ----------
+    data : array-like or DataFrame
+        Scores, or a pandas/Polars frame with ``score=`` naming the column.
+    score : str, optional
+        Column of scores (frames only).
+    period : str or array-like
+        Period of each row: a column name or an array. Any sortable labels (pandas Periods,
+        month-start timestamps, strings such as ``"2026-03"``, integers); a categorical keeps
+        its category order. Missing periods (None, NaN, NaT) are not compared; their rows are
+        counted in ``frame.attrs["n_missing_key"]``, as are rows with a missing ``by`` key.
+    by : str, array-like or list of them, optional
+        Segments; periods are compared within each segment.
+    metric : {"nps", "csat", "ces"}
+        The metric and its test. For "csat" and "ces" the metric column is ``csat`` (percent
+        satisfied) and ``scale``/``satisfied_min`` default to (1, 5)/4 and (1, 7)/5.
+    baseline : period label, optional
+        The period every other one is compared with (default: the first period). A label not
+        among the periods raises ``ValueError`` naming it.
+    weights : str or array-like, optional
+        Survey weights (Kish n_eff in every test).
+    adjust : {"holm", "bh", "bonferroni"}
+        Multiple-comparison adjustment. Two families, adjusted separately: every
+        previous-period test in the frame (all segments x all periods but the first) together,
+        and every baseline test (all segments x all periods but the baseline) together. Tests
+        that could not be made (NaN p-value) are left out of the family.
+    confidence : float
+        Two-sided level; ``significant_*`` is ``p_*_adjusted < 1 - confidence``.
+    method : {"adjusted_wald", "wald"}
+        NPS interval and test (ignored for CSAT/CES). With adjusted Wald the change is that of
+        the adjusted estimates (METRICS.md §1), like :func:`compare_nps`; use "wald" for the
+        plain difference of the ``nps`` column.
+    scale, satisfied_min : optional
+        Rating scale and satisfied threshold for "csat"/"ces".
+    on_invalid : {"raise", "drop"}
+        Invalid scores or weights: raise, or drop and count them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (by keys..., period), periods in order within each segment. Columns: the
+        metric (``nps`` or ``csat``), ``n``, ``n_effective``, ``change_prev``, ``p_prev``,
+        ``p_prev_adjusted``, ``change_baseline``, ``p_baseline``, ``p_baseline_adjusted``
+        (changes are current minus earlier, in points; NaN for the first period, for the
+        baseline itself, and where the segment has no rows in the period compared with),
+        ``significant_prev``, ``significant_baseline`` (nullable booleans, <NA> where there
+        was no test). The "previous period" is the one before in the list of all periods in
+        the data. ``frame.attrs`` holds ``n_missing_key`` and ``baseline`` (the label).
+
+    Examples
+    --------
+    >>> import cxkit as cx, pandas as pd
+    >>> df = pd.DataFrame({"month": ["2026-01"] * 4 + ["2026-02"] * 4,
+    ...                    "q": [10, 9, 3, 7, 10, 10, 9, 6]})
+    >>> out = cx.compare_periods(df, "q", period="month", method="wald")
+    >>> out["nps"].tolist(), out["change_prev"].tolist()
+    ([25.0, 50.0], [nan, 25.0])
+    """
+    column, count, options = _metric(
+        metric, confidence=confidence, method=method, scale=scale, satisfied_min=satisfied_min, on_invalid=on_invalid
+    )
+    adjust_pvalues(np.empty(0), method=adjust)  # validate the adjustment method up front
+    by_keys = _by_list(by)
+    if isinstance(period, str):
+        period_name, period_values = period, _frame._column(data, period, "period")
+    elif period is None:
+        raise _core.InvalidArgumentError("period must be a column name or an array of period labels")
+    else:
+        period_name, period_values = getattr(period, "name", None) or "period", period
+    n_rows = len(data) if _frame.is_frame(data) else _frame._length(data)
+    if _frame._length(period_values) != n_rows:
+        raise _core.InvalidArgumentError(f"period has {_frame._length(period_values)} values but the data has {n_rows}")
+    codes, labels = _period_codes(period_values)
+    base = _period_position(labels, baseline)
+    key = pd.Series(pd.Categorical.from_codes(codes, categories=labels), name=period_name)
+
+    p = _frame.prepare(data, score, value_arg="score", by=[*by_keys, key], weights=weights)
+    groups = count(p)
+    results = groups.results(**options)
+    cols = {column: results[column], "n": results["n"], "n_effective": results["n_effective"]}
+    frame = _frame.grouped_frame(cols, groups, p.grouping)
+    observed = np.flatnonzero(groups.rows() > 0)  # the frame's rows, as group ids
+
+    # Partners: the same segment in the previous period, and in the baseline period (-1: none).
+    index = frame.index
+    n_periods = len(labels)
+    pcode = np.asarray(labels.get_indexer(index.get_level_values(-1)), dtype=np.int64)
+    if by_keys:
+        segment = np.asarray(index.droplevel(-1).factorize()[0], dtype=np.int64)
+    else:
+        segment = np.zeros(len(index), dtype=np.int64)
+    keys = segment * n_periods + pcode
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+
+    def partner(target: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        out = np.full(len(keys), -1, dtype=np.int64)
+        if len(keys):
+            want = segment * n_periods + np.clip(target, 0, n_periods - 1)
+            pos = np.minimum(np.searchsorted(sorted_keys, want), len(keys) - 1)
+            found = valid & (sorted_keys[pos] == want)
+            out[found] = observed[order[pos[found]]]
+        return out
+
+    prev = groups.compare_pairs(observed, partner(pcode - 1, pcode > 0), **options)
+    against = groups.compare_pairs(observed, partner(np.full_like(pcode, base), pcode != base), **options)
+    alpha = 1.0 - confidence
+    frame["change_prev"] = prev["difference"]
+    frame["p_prev"] = prev["p_value"]
+    frame["p_prev_adjusted"] = adjust_pvalues(np.asarray(prev["p_value"]), method=adjust)
+    frame["change_baseline"] = against["difference"]
+    frame["p_baseline"] = against["p_value"]
+    frame["p_baseline_adjusted"] = adjust_pvalues(np.asarray(against["p_value"]), method=adjust)
+    frame["significant_prev"] = _significant(frame["p_prev_adjusted"].to_numpy(), alpha)
+    frame["significant_baseline"] = _significant(frame["p_baseline_adjusted"].to_numpy(), alpha)
+    if by_keys:  # the key names compare_segments would give (the period level keeps its own)
+        names = [b if isinstance(b, str) else getattr(b, "name", None) or ("by" if len(by_keys) == 1 else f"by_{i}")
+                 for i, b in enumerate(by_keys)]
+        frame.index = frame.index.set_names([*names, period_name])
+    frame.attrs["baseline"] = labels[base] if n_periods else baseline
     return frame
