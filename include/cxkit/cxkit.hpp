@@ -16,6 +16,7 @@
 #include "cxkit/core/parallel.hpp"
 #include "cxkit/core/segments.hpp"
 #include "cxkit/core/span.hpp"
+#include "cxkit/core/time.hpp"
 #include "cxkit/core/validate.hpp"
 
 #include "cxkit/stats/adjust.hpp"
@@ -23,8 +24,10 @@
 #include "cxkit/stats/comparison.hpp"
 #include "cxkit/stats/distributions.hpp"
 #include "cxkit/stats/intervals.hpp"
+#include "cxkit/stats/welch.hpp"
 
 #include "cxkit/survey/csi.hpp"
+#include "cxkit/survey/dsr.hpp"
 #include "cxkit/survey/nps.hpp"
 #include "cxkit/survey/rating.hpp"
 
