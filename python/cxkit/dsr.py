@@ -177,11 +177,17 @@ def _frame_from_columns(cols: dict, seller_labels: Any, seller_name: Any, dimens
     if peer_group is not None:
         g = peer_group[seller_ids]
         data["peer_group"] = pd.Categorical.from_codes(g, categories=peer_labels) if peer_labels is not None else g
-    index = pd.MultiIndex.from_arrays(
-        [seller_labels(seller_ids), pd.Categorical.from_codes(dim_ids, categories=list(dimensions))],
+    # The cells come seller-major, so the seller ids are sorted: the level is their distinct
+    # values and the codes come without a hash (MultiIndex.from_arrays would factorize both).
+    starts = np.flatnonzero(np.r_[True, seller_ids[1:] != seller_ids[:-1]]) if len(seller_ids) else seller_ids
+    seller_codes = np.cumsum(np.r_[False, seller_ids[1:] != seller_ids[:-1]]) if len(seller_ids) else seller_ids
+    index = pd.MultiIndex(
+        levels=[pd.Index(seller_labels(seller_ids[starts])), pd.CategoricalIndex(list(dimensions), ordered=False)],
+        codes=[seller_codes, dim_ids],
         names=[seller_name, "dimension"],
+        verify_integrity=False,
     )
-    return pd.DataFrame(data, index=index)
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def _state_result(state: DsrAccumulator, peers: Any, peer_mean: str) -> pd.DataFrame:
