@@ -24,11 +24,17 @@
 #include "cxkit/stats/comparison.hpp"
 #include "cxkit/stats/distributions.hpp"
 #include "cxkit/stats/intervals.hpp"
+#include "cxkit/stats/mann_kendall.hpp"
+#include "cxkit/stats/rate_ratio.hpp"
 #include "cxkit/stats/welch.hpp"
 
 #include "cxkit/survey/csi.hpp"
 #include "cxkit/survey/dsr.hpp"
 #include "cxkit/survey/nps.hpp"
 #include "cxkit/survey/rating.hpp"
+
+#include "cxkit/feedback/control_chart.hpp"
+#include "cxkit/feedback/pareto.hpp"
+#include "cxkit/feedback/target.hpp"
 
 #endif  // CXKIT_CXKIT_HPP
