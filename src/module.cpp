@@ -9,6 +9,7 @@ void register_core(py::module_& m);
 void register_stats(py::module_& m);
 void register_survey(py::module_& m);
 void register_dsr(py::module_& m);
+void register_feedback(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
@@ -17,4 +18,5 @@ PYBIND11_MODULE(_core, m) {
     register_stats(m);
     register_survey(m);
     register_dsr(m);
+    register_feedback(m);
 }

@@ -22,6 +22,7 @@ from ._core import (
     __version__,
 )
 from .dsr import DsrAccumulator, dsr
+from .feedback import TargetResult, TrendResult, control_chart, mann_kendall, pareto, rate_ratio_test, target_progress
 from .stats import adjust_pvalues
 from .survey import ces, compare_csat, compare_nps, compare_periods, compare_segments, csat, csi, nps
 
@@ -45,6 +46,14 @@ __all__ = [
     # seller ratings
     "dsr",
     "DsrAccumulator",
+    # complaints and feedback
+    "pareto",
+    "control_chart",
+    "rate_ratio_test",
+    "mann_kendall",
+    "target_progress",
+    "TrendResult",
+    "TargetResult",
     # statistics
     "adjust_pvalues",
     # errors
