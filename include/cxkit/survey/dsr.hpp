@@ -1078,10 +1078,10 @@ public:
                         if (!entries.empty() && e < entries.back()) archive_reader::fail("cap record entries out of order");
                         entries.push_back(e);
                     }
-                    const auto key = std::make_pair(month, buyer);
-                    if (!c.records.empty() && !(std::prev(c.records.end())->first < key))
+                    const auto record_key = std::make_pair(month, buyer);
+                    if (!c.records.empty() && !(std::prev(c.records.end())->first < record_key))
                         archive_reader::fail("cap records are not sorted and unique");
-                    c.records.emplace_hint(c.records.end(), key, std::move(entries));
+                    c.records.emplace_hint(c.records.end(), record_key, std::move(entries));
                 }
             }
         }
