@@ -62,6 +62,13 @@ py::dict compare_with_rest(const cxkit::core::grouped_states<State>& g, Compare 
     return cols;
 }
 
+// The two-sample test of a rating metric: the satisfied share (CSAT/CES) or the mean (DSR).
+bool parse_rating_test(const std::string& test) {
+    if (test == "proportion") return false;
+    if (test == "mean") return true;
+    throw cxkit::invalid_argument("test must be \"proportion\" or \"mean\", got \"" + test + "\"");
+}
+
 #define CXKIT_NPS_OPTION_ARGS                                                                   \
     py::kw_only(), py::arg("confidence") = 0.95, py::arg("method") = "adjusted_wald",          \
         py::arg("promoter_min") = 9, py::arg("passive_min") = 7
@@ -162,25 +169,35 @@ void register_survey(py::module_& m) {
              },
              CXKIT_RATING_OPTION_ARGS)
         .def("compare_with_rest",
-             [](const rating_groups& g, double confidence, std::optional<std::int64_t> satisfied_min) {
+             [](const rating_groups& g, double confidence, std::optional<std::int64_t> satisfied_min,
+                const std::string& test) {
                  const auto o = rating_opts(confidence, satisfied_min);
+                 const bool means = parse_rating_test(test);
                  return compare_with_rest(
-                     g, [&](const rating_accumulator& a, const rating_accumulator& b) { return cxkit::survey::compare_csat(a, b, o); },
-                     [&](const rating_accumulator& r) { return r.result(o).csat; });
+                     g,
+                     [&](const rating_accumulator& a, const rating_accumulator& b) {
+                         return means ? cxkit::survey::compare_means(a.result(o), b.result(o), o.confidence)
+                                      : cxkit::survey::compare_csat(a, b, o);
+                     },
+                     [&](const rating_accumulator& r) { return means ? r.result(o).mean : r.result(o).csat; });
              },
-             CXKIT_RATING_OPTION_ARGS)
+             CXKIT_RATING_OPTION_ARGS, py::arg("test") = "proportion",
+             "Each group vs the rest: test \"proportion\" (compare_csat) or \"mean\" (Welch).")
         .def("compare_pairs",
              [](const rating_groups& g, py::handle a, py::handle b, double confidence,
-                std::optional<std::int64_t> satisfied_min) {
+                std::optional<std::int64_t> satisfied_min, const std::string& test) {
                  const auto o = rating_opts(confidence, satisfied_min);
+                 const bool means = parse_rating_test(test);
                  return compare_pairs(
                      g, a, b, [&](const rating_accumulator& s) { return s.result(o); },
                      [&](const rating_result& x, const rating_result& y) {
-                         return cxkit::survey::compare_csat(x, y, o.confidence);
+                         return means ? cxkit::survey::compare_means(x, y, o.confidence)
+                                      : cxkit::survey::compare_csat(x, y, o.confidence);
                      });
              },
-             py::arg("a"), py::arg("b"), CXKIT_RATING_OPTION_ARGS,
-             "compare_csat(group a[i], group b[i]) for every i, as columns; index -1 = no group (NaN).");
+             py::arg("a"), py::arg("b"), CXKIT_RATING_OPTION_ARGS, py::arg("test") = "proportion",
+             "compare_csat (test=\"proportion\") or compare_means (test=\"mean\", Welch) of group a[i] and\n"
+             "group b[i] for every i, as columns; index -1 = no group (NaN).");
 
     m.def(
         "nps_groups",

@@ -466,10 +466,42 @@ def _rating_metric(default_scale: tuple, default_satisfied_min: int):
     return make
 
 
+class _MeanRatings:
+    """A RatingGroups whose metric is the mean rating (DSR: ratings 1..5) and whose test is
+    Welch's t on the means (independent samples: the ratings of non-overlapping periods or of
+    distinct segments)."""
+
+    def __init__(self, groups: Any, column: str):
+        self._groups, self._column = groups, column
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._groups, name)
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def results(self, **options: Any) -> dict:
+        cols = self._groups.results(**options)
+        cols[self._column] = cols["mean"]
+        return cols
+
+    def compare_with_rest(self, **options: Any) -> dict:
+        return self._groups.compare_with_rest(test="mean", **options)
+
+    def compare_pairs(self, a: Any, b: Any, **options: Any) -> dict:
+        return self._groups.compare_pairs(a, b, test="mean", **options)
+
+
+def _dsr_metric(args: dict):
+    count, options = _rating_metric((1, 5), 4)(args)
+    return (lambda p: _MeanRatings(count(p), "dsr")), options
+
+
 _METRICS = {
     "nps": ("nps", _nps_metric),
     "csat": ("csat", _rating_metric((1, 5), 4)),
     "ces": ("csat", _rating_metric((1, 7), 5)),
+    "dsr": ("dsr", _dsr_metric),
 }
 
 
@@ -498,8 +530,8 @@ def compare_segments(
     """Compare every segment with the rest of the sample and adjust the p-values.
 
     For each group of ``by``: the metric in the group, in the rest (all other groups merged),
-    the signed difference group - rest with its test (:func:`compare_nps` or
-    :func:`compare_csat`), and ``p_adjusted`` across segments (``adjust``: "holm", "bh",
+    the signed difference group - rest with its test (:func:`compare_nps`, :func:`compare_csat`,
+    or for ``metric="dsr"`` Welch's t on the mean 1..5 rating), and ``p_adjusted`` across segments (``adjust``: "holm", "bh",
     "bonferroni"). ``significant`` is ``p_adjusted < 1 - confidence``.
 
     Examples
@@ -638,9 +670,13 @@ def compare_periods(
         counted in ``frame.attrs["n_missing_key"]``, as are rows with a missing ``by`` key.
     by : str, array-like or list of them, optional
         Segments; periods are compared within each segment.
-    metric : {"nps", "csat", "ces"}
+    metric : {"nps", "csat", "ces", "dsr"}
         The metric and its test. For "csat" and "ces" the metric column is ``csat`` (percent
-        satisfied) and ``scale``/``satisfied_min`` default to (1, 5)/4 and (1, 7)/5.
+        satisfied) and ``scale``/``satisfied_min`` default to (1, 5)/4 and (1, 7)/5. For "dsr"
+        the metric is the mean 1..5 rating of each period (column ``dsr``; pass e.g.
+        ``by=["seller", "dimension"]``) and the test is Welch's t on the means: each period's own
+        ratings are an independent sample, which the rolling 180-day DSR of :func:`cx.dsr` at
+        successive as-of days is not (consecutive windows share most of their ratings).
     baseline : period label, optional
         The period every other one is compared with (default: the first period). A label not
         among the periods raises ``ValueError`` naming it.

@@ -451,3 +451,43 @@ def test_demo_section_agrees_with_pandas():
     last = tables["dsr_sliding_shop_03"].iloc[-1]
     for dim in DIMS:
         assert last[dim] == pytest.approx(t.loc[("shop-03", dim), "dsr"], rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------------
+# DSR per period and per segment: compare_periods / compare_segments with metric="dsr"
+
+
+def test_compare_periods_dsr_matches_welch_and_holm():
+    multipletests = pytest.importorskip("statsmodels.stats.multitest").multipletests
+    df = make_ratings(n=3000, seed=41, sellers=4)
+    df["month"] = pd.to_datetime(df["time"]).dt.to_period("Q")
+    out = cx.compare_periods(df, "rating", period="month", by=["seller", "dimension"], metric="dsr")
+    # oracle: per (seller, dimension, quarter) mean rating; Welch vs the previous quarter (scipy)
+    g = df.groupby(["seller", "dimension", "month"])["rating"]
+    rows = []
+    for (s, k), sub in df.groupby(["seller", "dimension"]):
+        quarters = sorted(sub["month"].unique())
+        for prev, cur in zip(quarters, quarters[1:]):
+            a, b = sub.loc[sub["month"] == cur, "rating"], sub.loc[sub["month"] == prev, "rating"]
+            res = scipy_stats.ttest_ind(a, b, equal_var=False)
+            rows.append(((s, k, cur), a.mean() - b.mean(), res.pvalue))
+    for key, diff, p in rows:
+        assert out.loc[key, "dsr"] == pytest.approx(g.mean()[key], rel=1e-12)
+        assert out.loc[key, "change_prev"] == pytest.approx(diff, rel=1e-9, abs=1e-12)
+        assert out.loc[key, "p_prev"] == pytest.approx(p, rel=1e-7)
+    ps = np.array([p for _, _, p in rows])
+    want = multipletests(ps, method="holm")[1]
+    got = np.array([out.loc[key, "p_prev_adjusted"] for key, _, _ in rows])
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_compare_segments_dsr_is_welch_vs_rest():
+    df = make_ratings(n=2000, seed=43, sellers=5)
+    ship = df[df["dimension"] == "shipping"]
+    out = cx.compare_segments(ship, "rating", by="seller", metric="dsr")
+    for s, sub in ship.groupby("seller"):
+        rest = ship.loc[ship["seller"] != s, "rating"]
+        res = scipy_stats.ttest_ind(sub["rating"], rest, equal_var=False)
+        assert out.loc[s, "dsr"] == pytest.approx(sub["rating"].mean(), rel=1e-12)
+        assert out.loc[s, "difference"] == pytest.approx(sub["rating"].mean() - rest.mean(), rel=1e-9)
+        assert out.loc[s, "p_value"] == pytest.approx(res.pvalue, rel=1e-7)

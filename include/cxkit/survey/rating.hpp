@@ -25,6 +25,7 @@
 #include "cxkit/stats/comparison.hpp"
 #include "cxkit/stats/distributions.hpp"
 #include "cxkit/stats/intervals.hpp"
+#include "cxkit/stats/welch.hpp"
 
 CXKIT_NAMESPACE_BEGIN
 namespace survey {
@@ -197,6 +198,22 @@ inline stats::comparison_result compare_csat(const rating_result& a, double benc
     return r;
 }
 
+/**
+ * Difference of two mean ratings a − b with Welch's t test and interval (stats/welch.hpp), from the
+ * results' weighted means and standard deviations with Kish's n_eff as the sample sizes. Used for
+ * mean-rating metrics such as a DSR compared between periods or segments.
+ */
+inline stats::comparison_result compare_means(const rating_result& a, const rating_result& b, double confidence = 0.95) {
+    auto summary = [](const rating_result& r) {
+        stats::sample_summary s;
+        s.mean = r.mean;
+        s.variance = r.std * r.std;
+        s.n = r.n_effective;
+        return s;
+    };
+    return stats::welch_test(summary(a), summary(b), confidence);
+}
+
 inline stats::comparison_result compare_csat(const rating_accumulator& a, const rating_accumulator& b,
                                              const rating_options& options = {}) {
     return compare_csat(a.result(options), b.result(options), options.confidence);
@@ -230,6 +247,7 @@ rating_result ces(core::span<const T> scores, rating_options options = {},
 
 using survey::ces;
 using survey::compare_csat;
+using survey::compare_means;
 using survey::csat;
 using survey::rating_accumulator;
 using survey::rating_options;
