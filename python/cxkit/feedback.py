@@ -26,13 +26,13 @@ from . import _core, _frame
 from ._core import ComparisonResult, TargetResult, TrendResult
 
 __all__ = [
-    "pareto",
-    "control_chart",
-    "rate_ratio_test",
-    "mann_kendall",
-    "target_progress",
-    "TrendResult",
     "TargetResult",
+    "TrendResult",
+    "control_chart",
+    "mann_kendall",
+    "pareto",
+    "rate_ratio_test",
+    "target_progress",
 ]
 
 
