@@ -305,11 +305,12 @@ inline std::int64_t units_per_second(std::int64_t units_per_day) {
     return units_per_day / core::seconds_per_day;
 }
 
-/// Stamp of the start of `day`, saturating instead of overflowing.
+/// Stamp of the start of `day`, saturating instead of overflowing. Below, it saturates to
+/// INT64_MIN + 1, so that NaT (INT64_MIN) stays below every window start (time_class needs it).
 inline std::int64_t day_start_stamp(std::int64_t day, std::int64_t units_per_day) noexcept {
     std::int64_t out;
     if (__builtin_mul_overflow(day, units_per_day, &out))
-        return day < 0 ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
+        return day < 0 ? std::numeric_limits<std::int64_t>::min() + 1 : std::numeric_limits<std::int64_t>::max();
     return out;
 }
 }  // namespace detail
