@@ -3,7 +3,10 @@
 ``python -m cxkit demo`` generates survey responses (segment, month, a 0-10 recommend score,
 a 1-5 satisfaction score, a 1-7 effort score, survey weights, a few missing and a few invalid
 answers), prints NPS, CSAT and CES per segment and month with intervals and the
-segment-vs-rest comparisons (Holm-adjusted), and writes every table to CSV.
+segment-vs-rest comparisons (Holm-adjusted); then a marketplace's seller ratings (DSR against
+category peers, the monthly cap, a seller's sliding DSR: ``_demo_ratings``) and a complaint log
+(Pareto, u chart, trend, rate ratio, a -20% target: ``_demo_complaints``). Every table is written
+to CSV.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from ._demo_complaints import complaints_demo
+from ._demo_ratings import ratings_demo
 from .survey import ces, compare_segments, csat, nps
 
 SEGMENTS = ("Enterprise", "Mid-market", "SMB", "Consumer")
@@ -177,6 +182,13 @@ def run(out_dir: Optional[str] = "cxkit-demo", *, n: int = 6000, seed: int = 202
         df.to_csv(os.path.join(out_dir, "responses.csv"), index=False)
         for name, table in tables.items():
             table.to_csv(os.path.join(out_dir, f"{name}.csv"))
-        if not quiet:
-            print(f"\nWrote {len(tables) + 1} CSV files to {os.path.abspath(out_dir)}/")
+
+    # Seller ratings (DSR) and complaints: their own seeded data, tables and CSV files.
+    ratings = ratings_demo(quiet=quiet, out_dir=out_dir, seed=seed)
+    complaints = complaints_demo(quiet=quiet, out_dir=out_dir)
+    tables.update(ratings)
+    tables.update(complaints)
+    if out_dir and not quiet:
+        written = len([f for f in os.listdir(out_dir) if f.endswith(".csv")])
+        print(f"\nWrote {written} CSV files to {os.path.abspath(out_dir)}/")
     return tables

@@ -24,6 +24,8 @@ def demo_dir(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr
     assert "NPS by segment and month" in proc.stdout
     assert "Each segment vs the rest" in proc.stdout
+    assert "Shipping DSR vs category peers" in proc.stdout
+    assert "Pareto" in proc.stdout
     return out
 
 
@@ -36,6 +38,9 @@ def test_demo_writes_every_table(demo_dir):
         "csat_by_segment_month.csv",
         "ces_by_segment_month.csv",
         "segment_vs_rest.csv",
+        "ratings.csv",
+        "dsr_by_seller.csv",
+        "dsr_sliding_shop_03.csv",
     } <= names
 
 
