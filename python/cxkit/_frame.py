@@ -170,6 +170,22 @@ def _objects_to_times(arr: np.ndarray, name: str) -> Times:
     return Times(out, flags if flags.any() else None, True)
 
 
+def scalar_time_ns(value: Any, name: str) -> int:
+    """One date/time (``date``, ``datetime``, numpy/pandas time stamp, ISO string) as int64
+    nanoseconds since 1970-01-01 UTC (tz-aware values converted to UTC)."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        raise _core.InvalidArgumentError(f"{name}: not a date/time: {value!r}")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise _core.InvalidArgumentError(f"{name}: not a date/time: {value!r} ({e})") from None
+    if ts is pd.NaT:
+        raise _core.InvalidArgumentError(f"{name}: not a date/time: {value!r}")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return int(ts.as_unit("ns").value)
+
+
 def as_times(values: Any, name: str, *, nat_flags: bool = True) -> Times:
     """Normalise a column of times (see :class:`Times`). ``nat_flags=False``: numpy/pandas
     datetime columns keep NaT as :data:`NAT` instead of flagging it (no extra pass)."""

@@ -31,20 +31,11 @@ _SECONDS_PER_DAY = 86_400
 
 
 def _day_number(value: Any, name: str) -> int:
-    """A date-like value (date, datetime, numpy/pandas time stamp, ISO string) -> days since epoch."""
-    if isinstance(value, (bool, np.bool_)) or value is None:
-        raise _core.InvalidArgumentError(f"{name}: expected a date, got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        return int(value)  # already a day number
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as e:
-        raise _core.InvalidArgumentError(f"{name}: expected a date, got {value!r}") from e
-    if ts is pd.NaT:
-        raise _core.InvalidArgumentError(f"{name}: expected a date, got {value!r}")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return int(ts.as_unit("ns").value // _frame.NS_PER_DAY)
+    """A date-like value (date, datetime, numpy/pandas time stamp, ISO string) -> days since
+    epoch; an integer is taken as a day number already."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return _frame.scalar_time_ns(value, name) // _frame.NS_PER_DAY
 
 
 def _numeric_days_to_seconds(values: np.ndarray, flags: Optional[np.ndarray]) -> tuple[np.ndarray, Optional[np.ndarray]]:

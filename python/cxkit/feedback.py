@@ -109,15 +109,7 @@ class _TimeAxis:
             raise _core.UnsupportedTypeError(
                 f"{argname}: the times are datetimes, so {argname} must be a date/time, got {when!r}"
             )
-        try:
-            ts = pd.Timestamp(when)
-        except (ValueError, TypeError) as e:
-            raise _core.InvalidArgumentError(f"{argname}: not a date/time: {when!r} ({e})") from None
-        if ts is pd.NaT:
-            raise _core.InvalidArgumentError(f"{argname}: not a date/time: {when!r}")
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert("UTC").tz_localize(None)
-        return (ts.as_unit("ns").value - self.origin_ns) / _NS_PER_DAY
+        return (_frame.scalar_time_ns(when, argname) - self.origin_ns) / _NS_PER_DAY
 
 
 _UNPARSEABLE = re.compile(r"invalid time at position (\d+): unparseable")
