@@ -1,16 +1,20 @@
-// Writes the golden serialized states tests/golden/nps_v1.bin and tests/golden/rating_v1.bin.
+// Writes the golden serialized states tests/golden/nps_v1.bin, tests/golden/rating_v1.bin and
+// tests/golden/dsr_v1.bin.
 //
 // NOT part of the build. The files were written once with format version 1 and are committed;
 // tests/cpp/test_archive.cpp checks that every later build still reads them to the same state and
 // still writes the same bytes. Never regenerate them to make a failing test pass: a difference
 // means the format changed, which needs a new format version (and new golden files next to these).
 //
-// Build and run from the repository root (refuses to overwrite existing files without --force):
+// Build and run from the repository root (refuses to overwrite existing files without --force;
+// name files after the directory to write only those, e.g. `/tmp/make_golden tests/golden dsr_v1.bin`):
 //   g++ -std=c++17 -Iinclude tests/golden/make_golden.cpp -o /tmp/make_golden && /tmp/make_golden tests/golden
 //
-// The inputs are documented in tests/golden/README.md and repeated in test_archive.cpp.
+// The inputs are documented in tests/golden/README.md and repeated in test_archive.cpp (NPS,
+// rating) and test_dsr.cpp (DSR).
 #include <cxkit/cxkit.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -20,6 +24,11 @@
 namespace {
 
 const double nan_v = std::numeric_limits<double>::quiet_NaN();
+
+// Seconds since the epoch of y-m-d h:00:00 UTC.
+std::int64_t at(std::int64_t y, unsigned m, unsigned d, int h = 12) {
+    return cxkit::core::days_from_civil(y, m, d) * 86400 + h * 3600;
+}
 
 bool write_file(const std::string& path, const std::vector<std::uint8_t>& bytes, bool force) {
     if (!force && std::ifstream(path, std::ios::binary).good()) {
@@ -44,7 +53,18 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string dir = argv[1];
-    const bool force = argc > 2 && std::string(argv[2]) == "--force";
+    bool force = false;
+    std::vector<std::string> only;
+    for (int i = 2; i < argc; ++i) {
+        if (std::string(argv[i]) == "--force") force = true;
+        else only.push_back(argv[i]);
+    }
+    auto wanted = [&](const std::string& name) {
+        if (only.empty()) return true;
+        for (const auto& o : only)
+            if (o == name) return true;
+        return false;
+    };
 
     // nps_v1.bin: one weighted batch, on_invalid = drop.
     const std::vector<double> nps_scores = {0, 3, 6, 7, 8, 9, 10, 10, nan_v, 11};
@@ -57,7 +77,39 @@ int main(int argc, char** argv) {
     cxkit::rating_accumulator rating(1, 5);
     rating.add(rating_scores, cxkit::core::on_invalid::drop);
 
-    bool ok = write_file(dir + "/nps_v1.bin", nps.serialize(), force);
-    ok = write_file(dir + "/rating_v1.bin", rating.serialize(), force) && ok;
+    // dsr_v1.bin: dimensions described, shipping; window 30 days; monthly cap 2; one batch of 14
+    // rows, on_invalid = drop. Seller codes 0 = shopA, 1 = shopB, -1 = missing; dimension codes
+    // 0 = described, 1 = shipping, 2 = price (not a dimension of the state: unknown).
+    const std::vector<std::string> dsr_sellers = {"shopA", "shopB"};
+    const std::vector<std::string> dsr_labels = {"described", "shipping", "price"};
+    const std::vector<std::int64_t> seller = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, -1};
+    const std::vector<std::int64_t> dimension = {0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 2, 0, 1, 0};
+    const std::vector<double> stars = {5, 4, 3, 5, nan_v, 6, 2, 4, 3, 1, 5, 5, 2, 4};
+    const std::vector<std::int64_t> time = {
+        at(2024, 3, 10, 9), at(2024, 3, 2, 10), at(2024, 3, 5, 11), at(2024, 3, 2, 10), at(2024, 3, 3),
+        at(2024, 3, 4),     at(2024, 1, 20),    at(2024, 2, 5),     at(2024, 2, 20),    at(2024, 2, 25),
+        at(2024, 3, 1),     at(2024, 3, 8),     0,                  at(2024, 3, 9)};
+    const std::vector<std::uint8_t> time_flags = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0};  // row 12: missing
+    const std::vector<std::int64_t> buyer = {7, 7, 7, 7, 8, 9, 9, 9, 9, 9, 1, 0, 7, 7};
+    const std::vector<std::uint8_t> no_buyer = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0};  // row 11
+    cxkit::survey::dsr_columns<double> columns;
+    columns.size = seller.size();
+    columns.seller = seller.data();
+    columns.n_sellers = dsr_sellers.size();
+    columns.dimension = dimension.data();
+    columns.dimension_labels = cxkit::core::span<const std::string>(dsr_labels.data(), dsr_labels.size());
+    columns.rating = stars.data();
+    columns.time = time.data();
+    columns.time_flags = time_flags.data();
+    columns.buyer = buyer.data();
+    columns.buyer_missing = no_buyer.data();
+    cxkit::dsr_accumulator dsr({"described", "shipping"}, 30, 2);
+    dsr.add(columns, cxkit::core::span<const std::string>(dsr_sellers.data(), dsr_sellers.size()),
+            cxkit::core::on_invalid::drop);
+
+    bool ok = true;
+    if (wanted("nps_v1.bin")) ok = write_file(dir + "/nps_v1.bin", nps.serialize(), force) && ok;
+    if (wanted("rating_v1.bin")) ok = write_file(dir + "/rating_v1.bin", rating.serialize(), force) && ok;
+    if (wanted("dsr_v1.bin")) ok = write_file(dir + "/dsr_v1.bin", dsr.serialize(), force) && ok;
     return ok ? 0 : 1;
 }
