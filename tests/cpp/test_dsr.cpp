@@ -2001,19 +2001,25 @@ TEST_CASE("dsr: NaT stays missing when the window starts before the first nanose
     CHECK(got.cells[0] == cell({0, 1, 1, 0, 0}, 0, 0, 3, 0));
 }
 
-// KNOWN BUG (reported, not fixed here): add() and advance() accept any as-of day, but
-// deserialize() refuses as-of days beyond ±2^40 as corrupt, so such a state cannot be read back
-// (from Python: acc.advance(10**13); pickle.dumps(acc) -> loads fails). advance(INT64_MAX) even
-// overflows in civil_from_days. The checks below state the intended behaviour; the test is marked
-// should_fail while the bug stands: when it is fixed, remove the decorator.
-TEST_CASE("dsr: known bug - a state with an as-of day beyond 2^40 days cannot be read back" *
-          doctest::should_fail()) {
+// Day numbers are limited to ±2^31 days (dsr_max_abs_day), so every state add() and advance()
+// accept can be read back, and calendar arithmetic never overflows: a time beyond is an invalid
+// row, an as-of day beyond is refused.
+TEST_CASE("dsr: times and as-of days beyond 2^31 days are invalid, and every accepted state reads back") {
     dsr_accumulator a(two_dims, 30, 3);
-    a.add("s", "described", 5, std::int64_t{1} << 60);  // seconds: day 13343998895912, beyond 2^40
-    const bytes b = a.serialize();
-    CHECK(corrupt_message(b) == "");
+    CHECK_THROWS_AS(a.add("s", "described", 5, std::int64_t{1} << 60), cxkit::invalid_input);
+    a.add("s", "described", 5, std::int64_t{1} << 60, std::nullopt, on_invalid::drop);
+    CHECK(a.cells()[0].invalid == 1);
+    CHECK_FALSE(a.as_of().has_value());
+    CHECK(corrupt_message(a.serialize()) == "");
     dsr_accumulator f(two_dims, 30, 3);
-    f.advance(std::int64_t{1} << 41);
+    CHECK_THROWS_AS(f.advance(std::int64_t{1} << 41), cxkit::invalid_argument);
+    CHECK_THROWS_AS(f.advance(std::numeric_limits<std::int64_t>::max()), cxkit::invalid_argument);
+    f.advance(cxkit::survey::dsr_max_abs_day);
+    f.add("s", "described", 4, cxkit::survey::dsr_max_abs_day * 86400);
+    CHECK(f.cells()[0].n() == 1);
     const bytes g = f.serialize();
     CHECK(corrupt_message(g) == "");
+    CHECK(dsr_accumulator::deserialize(g.data(), g.size()) == f);
+    dsr_columns<double> empty;  // no rows: only the as-of day is checked
+    CHECK_THROWS_AS(cxkit::dsr_count(empty, two_dims, std::int64_t{1} << 40), cxkit::invalid_argument);
 }

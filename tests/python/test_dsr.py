@@ -346,6 +346,8 @@ def test_advance_expires_days_and_is_forward_only():
     assert (r["n"].iloc[0], r["n_expired"].iloc[0], r["dsr"].iloc[0]) == (2, 1, 3.5)
     with pytest.raises(ValueError, match="as_of can only move forward"):
         acc.advance("2026-03-01")
+    with pytest.raises(ValueError, match="outside the supported range"):
+        acc.advance(10**13)  # a day number far beyond any calendar
     acc.add("a", "service", 1, "2026-01-01")  # older than the window: expired, not invalid
     assert acc.result()["n_expired"].iloc[0] == 2
 

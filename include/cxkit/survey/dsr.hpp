@@ -209,7 +209,12 @@ inline std::vector<dsr_result> dsr_results(core::span<const dsr_cell> cells, std
         CXKIT_THROW(invalid_argument, "dsr_results: " + std::to_string(peer_group.size()) +
                                           " peer group codes for " + std::to_string(n_sellers) + " sellers");
     std::int64_t n_groups = peer_group.empty() ? 1 : 0;
-    for (auto g : peer_group) n_groups = std::max(n_groups, g + 1);
+    for (auto g : peer_group) {
+        if (g < -1 || g >= static_cast<std::int64_t>(n_sellers))
+            CXKIT_THROW(invalid_argument, "dsr_results: peer group code " + std::to_string(g) +
+                                              " outside -1.." + std::to_string(n_sellers) + " - 1 (one group per seller at most)");
+        n_groups = std::max(n_groups, g + 1);
+    }
     auto group_of = [&](std::size_t s) -> std::int64_t { return peer_group.empty() ? 0 : peer_group[s]; };
 
     std::vector<detail::dsr_peer_stats> peers(static_cast<std::size_t>(n_groups) * n_dims);
@@ -286,6 +291,27 @@ struct dsr_window {
 /// Largest window and cap a state accepts (keeps states bounded; ten years of days).
 constexpr std::int64_t dsr_max_window_days = 3660;
 constexpr std::uint32_t dsr_max_monthly_cap = 1000;
+
+/// Day numbers a DSR state accepts: ±2^31 days (about ±5.8 million years) keeps every calendar
+/// computation on them far inside int64; a time outside is invalid, an as-of day outside refused.
+constexpr std::int64_t dsr_max_abs_day = std::int64_t{1} << 31;
+inline bool dsr_day_in_range(std::int64_t day) noexcept { return day >= -dsr_max_abs_day && day <= dsr_max_abs_day; }
+
+inline void check_dsr_day(std::int64_t day, const char* what) {
+    if (!dsr_day_in_range(day))
+        CXKIT_THROW(invalid_argument, std::string(what) + " day " + std::to_string(day) + " is outside the supported range ±" +
+                                          std::to_string(dsr_max_abs_day) + " days");
+}
+
+/// @throws invalid_argument for no dimensions, an empty name or a name given twice.
+inline void check_dsr_dimensions(const std::vector<std::string>& dims) {
+    if (dims.empty()) CXKIT_THROW(invalid_argument, "dimensions: at least one dimension is needed");
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        if (dims[i].empty()) CXKIT_THROW(invalid_argument, "dimensions: empty name at position " + std::to_string(i));
+        for (std::size_t j = 0; j < i; ++j)
+            if (dims[i] == dims[j]) CXKIT_THROW(invalid_argument, "dimensions: \"" + dims[i] + "\" appears twice");
+    }
+}
 
 inline void check_dsr_parameters(std::int64_t window_days, std::int64_t monthly_cap) {
     if (window_days < 1 || window_days > dsr_max_window_days)
@@ -409,7 +435,9 @@ struct dsr_classifier {
     /// 1 = missing (flagged or NaT), 2 = invalid, 0 = a time (for paths without a window).
     std::uint8_t time_flag(std::size_t i) const noexcept {
         const std::uint8_t f = in->time_flags != nullptr ? in->time_flags[i] : 0;
-        return in->time[i] == dsr_nat && f == 0 ? 1 : f;
+        if (f != 0) return f;
+        if (in->time[i] == dsr_nat) return 1;
+        return dsr_day_in_range(core::day_of(in->time[i], in->units_per_day)) ? 0 : 2;
     }
     std::uint32_t time_bin(std::size_t i) const noexcept {
         const std::uint32_t tb = time_class(in->time[i], lo, hi);
@@ -539,7 +567,8 @@ dsr_table dsr_count(const dsr_columns<R, S, D>& in, const std::vector<std::strin
                     std::int64_t window_days = 180, std::int64_t monthly_cap = 3,
                     core::on_invalid policy = core::on_invalid::raise, unsigned threads = 1) {
     check_dsr_parameters(window_days, monthly_cap);
-    if (dimensions.empty()) CXKIT_THROW(invalid_argument, "dsr: at least one dimension is needed");
+    check_dsr_dimensions(dimensions);
+    check_dsr_day(as_of, "as_of");
     const std::int64_t ups = detail::units_per_second(in.units_per_day);
     const dsr_window window{as_of, window_days};
     const detail::dsr_classifier<R, S, D> cls(in, dimensions, window);
@@ -699,12 +728,7 @@ public:
                              std::int64_t window_days = 180, std::int64_t monthly_cap = 3)
         : dims_(std::move(dimensions)), window_days_(window_days), cap_(static_cast<std::uint32_t>(monthly_cap)) {
         check_dsr_parameters(window_days, monthly_cap);
-        if (dims_.empty()) CXKIT_THROW(invalid_argument, "dimensions: at least one dimension is needed");
-        for (std::size_t i = 0; i < dims_.size(); ++i) {
-            if (dims_[i].empty()) CXKIT_THROW(invalid_argument, "dimensions: empty name at position " + std::to_string(i));
-            for (std::size_t j = 0; j < i; ++j)
-                if (dims_[i] == dims_[j]) CXKIT_THROW(invalid_argument, "dimensions: \"" + dims_[i] + "\" appears twice");
-        }
+        check_dsr_dimensions(dims_);
     }
 
     const std::vector<std::string>& dimensions() const noexcept { return dims_; }
@@ -724,6 +748,7 @@ public:
      * @throws invalid_argument if `day` is before the current as-of day (expired days are gone).
      */
     void advance(std::int64_t day) {
+        check_dsr_day(day, "as_of");
         if (has_as_of_ && day < as_of_)
             CXKIT_THROW(invalid_argument, "as_of can only move forward: the state is at day " + std::to_string(as_of_) +
                                               ", asked for day " + std::to_string(day));
@@ -1027,7 +1052,7 @@ public:
         a.has_as_of_ = has == 1;
         a.as_of_ = r.read_i64("as_of");
         if (!a.has_as_of_ && a.as_of_ != 0) archive_reader::fail("as_of set without has_as_of");
-        if (a.has_as_of_ && (a.as_of_ < -(std::int64_t{1} << 40) || a.as_of_ > (std::int64_t{1} << 40)))
+        if (a.has_as_of_ && !dsr_day_in_range(a.as_of_))
             archive_reader::fail("as_of day " + std::to_string(a.as_of_) + " is out of range");
         a.missing_key_ = r.read_u64("missing_key");
         a.invalid_key_ = r.read_u64("invalid_key");
@@ -1246,8 +1271,11 @@ private:
         } else if (probe.rating_bin(i) == detail::dsr_invalid) {
             what = "invalid rating at position " + std::to_string(i) + ": " + core::format_value(in.rating[i]) +
                    " (expected " + probe.scale.expected() + ")";
-        } else {
+        } else if (in.time_flags != nullptr && in.time_flags[i] == 2) {
             what = "invalid time at position " + std::to_string(i) + " (not a date or time)";
+        } else {
+            what = "invalid time at position " + std::to_string(i) + ": " + core::format_value(in.time[i]) +
+                   " is outside the supported range of ±" + std::to_string(dsr_max_abs_day) + " days";
         }
         CXKIT_THROW(invalid_input, what + "; " + std::to_string(bad) + " invalid row" + (bad == 1 ? "" : "s") +
                                        " in total (pass on_invalid=\"drop\" to skip and count them)");
