@@ -117,9 +117,10 @@ std::vector<std::int64_t> peer_codes(py::handle peer_group, std::size_t n_seller
 }
 
 py::dict result_columns(const std::vector<cxkit::dsr_cell>& cells, std::size_t n_dims, py::handle peer_group,
-                        const std::string& peer_mean, unsigned threads) {
+                        const std::string& peer_mean, bool test, unsigned threads) {
     cxkit::survey::dsr_options o;
     o.peer_mean = cxkit::survey::parse_dsr_peer_mean(peer_mean);
+    o.test = test;
     const auto peers = peer_codes(peer_group, n_dims ? cells.size() / n_dims : 0);
     std::vector<cxkit::dsr_result> rs;
     {
@@ -155,10 +156,11 @@ void register_dsr(py::module_& m) {
         .def_readonly("as_of", &dsr_table::as_of)
         .def(
             "results",
-            [](const dsr_table& t, py::handle peer_group, const std::string& peer_mean, unsigned threads) {
-                return result_columns(t.cells, t.n_dims, peer_group, peer_mean, threads);
+            [](const dsr_table& t, py::handle peer_group, const std::string& peer_mean, bool test, unsigned threads) {
+                return result_columns(t.cells, t.n_dims, peer_group, peer_mean, test, threads);
             },
-            py::arg("peer_group") = py::none(), py::arg("peer_mean") = "ratings", py::arg("threads") = 0,
+            py::arg("peer_group") = py::none(), py::arg("peer_mean") = "ratings", py::arg("test") = true,
+            py::arg("threads") = 0,
             "Result columns per cell (seller-major), plus '_rows': input rows per cell.");
 
     m.def(
@@ -265,15 +267,15 @@ void register_dsr(py::module_& m) {
         .def("__len__", &dsr_accumulator::n_sellers)
         .def(
             "_result_columns",
-            [](const dsr_accumulator& a, py::handle peer_group, const std::string& peer_mean) {
-                return result_columns(a.cells(), a.dimensions().size(), peer_group, peer_mean, 0);
+            [](const dsr_accumulator& a, py::handle peer_group, const std::string& peer_mean, bool test) {
+                return result_columns(a.cells(), a.dimensions().size(), peer_group, peer_mean, test, 0);
             },
-            py::arg("peer_group") = py::none(), py::arg("peer_mean") = "ratings")
+            py::arg("peer_group") = py::none(), py::arg("peer_mean") = "ratings", py::arg("test") = true)
         .def(
             "result",
-            [](py::object self, py::handle peers, const std::string& peer_mean) {
-                return py::module_::import("cxkit.dsr").attr("_state_result")(self, peers, peer_mean);
+            [](py::object self, py::handle peers, const std::string& peer_mean, bool test) {
+                return py::module_::import("cxkit.dsr").attr("_state_result")(self, peers, peer_mean, test);
             },
-            py::kw_only(), py::arg("peers") = py::none(), py::arg("peer_mean") = "ratings",
+            py::kw_only(), py::arg("peers") = py::none(), py::arg("peer_mean") = "ratings", py::arg("test") = true,
             "DSR per seller x dimension at the as-of day: a frame like cx.dsr's.");
 }

@@ -164,7 +164,10 @@ def _frame_from_columns(cols: dict, seller_labels: Any, seller_name: Any, dimens
     observed = np.flatnonzero(rows > 0)
     seller_ids = observed // k
     dim_ids = observed % k
-    data = {name: np.asarray(v)[observed] for name, v in cols.items()}
+    if len(observed) == len(rows):  # every cell has rows (the usual case): no copies
+        data = {name: np.asarray(v) for name, v in cols.items()}
+    else:
+        data = {name: np.asarray(v)[observed] for name, v in cols.items()}
     if peer_group is not None:
         g = peer_group[seller_ids]
         data["peer_group"] = pd.Categorical.from_codes(g, categories=peer_labels) if peer_labels is not None else g
@@ -181,10 +184,10 @@ def _frame_from_columns(cols: dict, seller_labels: Any, seller_name: Any, dimens
     return pd.DataFrame(data, index=index, copy=False)
 
 
-def _state_result(state: DsrAccumulator, peers: Any, peer_mean: str) -> pd.DataFrame:
+def _state_result(state: DsrAccumulator, peers: Any, peer_mean: str, test: bool = True) -> pd.DataFrame:
     sellers = pd.Index(state.sellers, dtype=object)
     codes, labels = _peer_codes_for(sellers, peers)
-    cols = state._result_columns(codes, peer_mean)
+    cols = state._result_columns(codes, peer_mean, test)
     frame = _frame_from_columns(cols, lambda ids: sellers.take(ids), "seller", state.dimensions, codes, labels)
     day = state._as_of_day
     frame.attrs.update(
@@ -255,6 +258,7 @@ def dsr(
     peers: Any = None,
     dimensions: Optional[Sequence[str]] = None,
     peer_mean: str = "ratings",
+    test: bool = True,
     on_invalid: str = "raise",
     threads: int = 0,
 ) -> pd.DataFrame:
@@ -284,6 +288,9 @@ def dsr(
         Dimension names (default described, shipping, service, communication).
     peer_mean : {"ratings", "sellers"}
         Peer mean pooled over the peers' ratings (default), or the mean of the peers' DSRs.
+    test : bool
+        Welch's t test of each seller against its other peers (``statistic``, ``p_value``);
+        False leaves them NaN and saves about 0.3 µs per seller x dimension.
     on_invalid : {"raise", "drop"}
         Ratings outside 1..5, unknown dimensions, unparseable times and times after ``as_of``:
         raise naming the first, or drop and count them (``n_invalid``; unknown dimensions in
@@ -353,7 +360,7 @@ def dsr(
         values, mask, stamps, flags, units, buyer_ids, buyer_mask,
         as_of_day, window_days, monthly_cap, on_invalid, threads,
     )
-    cols = table.results(peer_group, peer_mean, threads)
+    cols = table.results(peer_group, peer_mean, test, threads)
     seller_name = seller if isinstance(seller, str) else (getattr(seller, "name", None) or "seller")
     frame = _frame_from_columns(cols, seller_key.labels, seller_name, dims, peer_group, peer_labels)
     frame.attrs.update(

@@ -72,21 +72,42 @@ std::string result_repr(const R& r, const char* type_name) {
     return os.str();
 }
 
-/// Columns (name -> numpy array) of many results, for a grouped frame.
+/// Columns (name -> numpy array) of many results, for a grouped frame. Numeric fields are written
+/// in one pass over the results (one pass per field would stream the whole vector of structs
+/// once per field: 15 passes over 5 MB for 40,000 DSR cells).
 template <class R>
 py::dict results_to_columns(const std::vector<R>& rs) {
     py::dict cols;
     const py::ssize_t n = static_cast<py::ssize_t>(rs.size());
+    std::vector<void*> out;  // numeric columns' buffers, in field order
     R::fields([&](const char* name, auto member) {
         using V = std::decay_t<decltype(std::declval<R>().*member)>;
         if constexpr (std::is_arithmetic<V>::value) {
             using Out = std::conditional_t<std::is_floating_point<V>::value, double,
                                            std::conditional_t<std::is_same<V, bool>::value, bool, std::int64_t>>;
             py::array_t<Out> a(n);
-            auto* p = a.mutable_data();
-            for (py::ssize_t i = 0; i < n; ++i) p[i] = static_cast<Out>(rs[static_cast<std::size_t>(i)].*member);
+            out.push_back(a.mutable_data());
             cols[name] = a;
-        } else {
+        }
+    });
+    {
+        py::gil_scoped_release nogil;
+        for (py::ssize_t i = 0; i < n; ++i) {
+            const R& r = rs[static_cast<std::size_t>(i)];
+            std::size_t k = 0;
+            R::fields([&](const char*, auto member) {
+                using V = std::decay_t<decltype(std::declval<R>().*member)>;
+                if constexpr (std::is_arithmetic<V>::value) {
+                    using Out = std::conditional_t<std::is_floating_point<V>::value, double,
+                                                   std::conditional_t<std::is_same<V, bool>::value, bool, std::int64_t>>;
+                    static_cast<Out*>(out[k++])[i] = static_cast<Out>(r.*member);
+                }
+            });
+        }
+    }
+    R::fields([&](const char* name, auto member) {
+        using V = std::decay_t<decltype(std::declval<R>().*member)>;
+        if constexpr (!std::is_arithmetic<V>::value) {
             // Strings and vectors become an object column; equal strings share one Python object.
             py::array a = py::module_::import("numpy").attr("empty")(n, py::arg("dtype") = "object");
             auto* p = static_cast<PyObject**>(a.mutable_data());
@@ -106,7 +127,10 @@ py::dict results_to_columns(const std::vector<R>& rs) {
             cols[name] = a;
         }
     });
-    return cols;
+    // Keep the declaration order of the fields in the dict (numeric and object columns interleave).
+    py::dict ordered;
+    R::fields([&](const char* name, auto) { ordered[name] = cols[name]; });
+    return ordered;
 }
 
 /// Binds a result struct as an immutable Python class.
