@@ -88,8 +88,11 @@ def _as_array(values: Any, n: Optional[int] = None) -> Any:
     return values
 
 
-def _buyer_ids(buyer: Any, n_rows: int) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
-    """Buyer ids as int64 (integers as they are; other ids hashed stably with pandas.util.hash_array)."""
+def _buyer_ids(buyer: Any, n_rows: int, *, stable: bool) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """Buyer ids as int64 and a missing mask. Integer ids are used as they are. Other ids: with
+    ``stable`` (a state that later batches and merges must agree with) a hash of their text
+    (pandas.util.hash_array: deterministic across runs and machines); otherwise, within one call,
+    their pandas.factorize codes."""
     if buyer is None:
         return None, None
     if _frame._is_polars(buyer):
@@ -100,9 +103,11 @@ def _buyer_ids(buyer: Any, n_rows: int) -> tuple[Optional[np.ndarray], Optional[
     mask = s.isna().to_numpy()
     if pd.api.types.is_integer_dtype(s.dtype):
         ids = s.to_numpy(dtype=np.int64, na_value=0)
+    elif stable:
+        text = s.astype(object).where(~mask, "").astype(str).to_numpy(dtype=object)
+        ids = pd.util.hash_array(text).view(np.int64)
     else:
-        filled = s.astype(object).where(~mask, "").to_numpy()
-        ids = pd.util.hash_array(np.asarray([str(v) for v in filled], dtype=object)).view(np.int64)
+        ids = pd.factorize(s, use_na_sentinel=True)[0].astype(np.int64, copy=False)
     return np.ascontiguousarray(ids), (mask.astype(np.uint8) if mask.any() else None)
 
 
@@ -114,10 +119,12 @@ def _state_columns(dimensions: Sequence[str], seller: Any, dimension: Any, ratin
         raise _core.InvalidArgumentError(f"seller, dimension, rating and time must have the same length, got {lengths}")
     seller, dimension, time = _as_array(seller, n), _as_array(dimension, n), _as_array(time, n)
     rating = np.full(n, rating, dtype=np.float64) if np.isscalar(rating) or rating is None else rating
-    seller_obj = pd.Series(seller).astype(object) if not _frame._is_polars(seller) else seller.to_pandas().astype(object)
-    missing = seller_obj.isna().to_numpy()
-    codes, uniques = pd.factorize(seller_obj.where(~missing, None).map(lambda v: v if v is None else str(v)))
-    dim_codes, dim_uniques = pd.factorize(pd.Series(dimension).astype(object).map(lambda v: v if pd.isna(v) else str(v)))
+    # Keys become text (the state's seller keys and dimension names are strings); factorize first,
+    # so only the distinct values are converted. Equal texts of different values (1 and "1") get
+    # two codes with one label, which the state maps to one seller.
+    as_series = lambda v: v.to_pandas() if _frame._is_polars(v) else pd.Series(v)  # noqa: E731
+    codes, uniques = pd.factorize(as_series(seller), use_na_sentinel=True)
+    dim_codes, dim_uniques = pd.factorize(as_series(dimension), use_na_sentinel=True)
     stamps, flags, units = _times(time)
     if units != _SECONDS_PER_DAY:
         nat = stamps == _frame.NAT
@@ -126,7 +133,7 @@ def _state_columns(dimensions: Sequence[str], seller: Any, dimension: Any, ratin
             flags = np.zeros(len(stamps), np.uint8) if flags is None else flags.copy()
             flags[nat] = _frame.TIME_MISSING
     values, mask = _rating_values(rating)
-    buyer_ids, buyer_mask = _buyer_ids(_as_array(buyer, n) if buyer is not None else None, n)
+    buyer_ids, buyer_mask = _buyer_ids(_as_array(buyer, n) if buyer is not None else None, n, stable=True)
     return dict(
         seller_codes=codes.astype(np.int64),
         seller_labels=[str(u) for u in uniques],
@@ -344,7 +351,7 @@ def dsr(
         as_of_day = day if day is not None else 0
     else:
         as_of_day = _day_number(as_of, "as_of")
-    buyer_ids, buyer_mask = _buyer_ids(column(buyer, "buyer"), n) if buyer is not None else (None, None)
+    buyer_ids, buyer_mask = _buyer_ids(column(buyer, "buyer"), n, stable=False) if buyer is not None else (None, None)
 
     peer_group, peer_labels = None, None
     if peers is not None:
