@@ -282,7 +282,7 @@ def dsr(
     buyer : str or array-like, optional
         Buyer id, for the monthly cap (ratings without a buyer are never capped).
     as_of : date-like, optional
-        The as-of day; default the day of the newest valid rating. Ratings after it are invalid.
+        The as-of day; default the day of the newest time in the data. Ratings after it are invalid.
     window_days : int
         Ratings with day in (as_of - window_days, as_of] count (180 by default).
     monthly_cap : int
