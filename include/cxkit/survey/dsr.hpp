@@ -49,6 +49,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/sort/spreadsort/integer_sort.hpp>
+
 #include "cxkit/config.hpp"
 #include "cxkit/core/archive.hpp"
 #include "cxkit/core/groupby.hpp"
@@ -694,19 +696,59 @@ dsr_table dsr_count(const dsr_columns<R, S, D>& in, const std::vector<std::strin
         // Rows that can take a cap slot that matters: valid, with a buyer, from the first day of
         // the window's first month on (earlier months cannot share a month with a counted row).
         const std::int64_t cap_lo = detail::day_start_stamp(window.cap_first_day(), in.units_per_day);
-        std::vector<detail::dsr_cap_row> rows;
-        for (std::size_t i = 0; i < in.size; ++i) {
+        // Most (buyer, seller, dimension, month) groups hold one rating. So: hash the group key of
+        // every competing row, sort the hashes (Boost.Sort's spreadsort), and gather with full keys
+        // only the rows whose hash occurs more than `monthly_cap` times; a hash collision merely
+        // adds rows to that exact step. (Sorting every competing row by its full key took 1 s for
+        // 5M rows; this takes a fraction of it.)
+        auto competes = [&](std::size_t i, std::uint64_t& cell, std::int64_t& month, std::uint32_t& b) {
             const std::int64_t s = static_cast<std::int64_t>(in.seller[i]) - in.seller_offset;
-            if (s < 0 || in.time[i] < cap_lo) continue;
-            if (in.buyer_missing != nullptr && in.buyer_missing[i] != 0) continue;
+            if (s < 0 || in.time[i] < cap_lo) return false;
+            if (in.buyer_missing != nullptr && in.buyer_missing[i] != 0) return false;
             const std::uint32_t slot = cls.slot(i);
-            if (slot >= K) continue;
-            const std::uint32_t b = cls.bin(i);
-            if (b >= detail::dsr_missing && b != detail::dsr_expired) continue;
-            const std::int64_t day = core::day_of(in.time[i], in.units_per_day);
-            const double r = static_cast<double>(in.rating[i]);
-            rows.push_back({static_cast<std::uint64_t>(s) * K + slot, core::month_of_day(day), in.buyer[i],
-                            core::floor_div(in.time[i], ups), static_cast<std::uint8_t>(r), b != detail::dsr_expired});
+            if (slot >= K) return false;
+            b = cls.bin(i);
+            if (b >= detail::dsr_missing && b != detail::dsr_expired) return false;
+            cell = static_cast<std::uint64_t>(s) * K + slot;
+            month = core::month_of_day(core::day_of(in.time[i], in.units_per_day));
+            return true;
+        };
+        auto group_hash = [](std::uint64_t cell, std::int64_t month, std::int64_t buyer) {
+            std::uint64_t h = cell * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(month) * 0xC2B2AE3D27D4EB4Full;
+            h ^= static_cast<std::uint64_t>(buyer) + 0x165667B19E3779F9ull + (h << 6) + (h >> 2);
+            h ^= h >> 31;
+            h *= 0xBF58476D1CE4E5B9ull;
+            return h ^ (h >> 29);
+        };
+        std::vector<std::uint64_t> hashes;
+        std::vector<std::size_t> where;
+        for (std::size_t i = 0; i < in.size; ++i) {
+            std::uint64_t cell;
+            std::int64_t month;
+            std::uint32_t b;
+            if (!competes(i, cell, month, b)) continue;
+            hashes.push_back(group_hash(cell, month, in.buyer[i]));
+            where.push_back(i);
+        }
+        std::vector<std::uint64_t> sorted(hashes);
+        boost::sort::spreadsort::integer_sort(sorted.begin(), sorted.end());
+        std::vector<std::uint64_t> crowded;  // hashes of more than monthly_cap rows, ascending
+        for (std::size_t g = 0; g < sorted.size();) {
+            std::size_t e = g + 1;
+            while (e < sorted.size() && sorted[e] == sorted[g]) ++e;
+            if (e - g > static_cast<std::size_t>(monthly_cap)) crowded.push_back(sorted[g]);
+            g = e;
+        }
+        std::vector<detail::dsr_cap_row> rows;
+        for (std::size_t j = 0; j < where.size() && !crowded.empty(); ++j) {
+            if (!std::binary_search(crowded.begin(), crowded.end(), hashes[j])) continue;
+            const std::size_t i = where[j];
+            std::uint64_t cell;
+            std::int64_t month;
+            std::uint32_t b;
+            competes(i, cell, month, b);
+            rows.push_back({cell, month, in.buyer[i], core::floor_div(in.time[i], ups),
+                            static_cast<std::uint8_t>(static_cast<double>(in.rating[i])), b != detail::dsr_expired});
         }
         std::sort(rows.begin(), rows.end());
         for (std::size_t g = 0; g < rows.size();) {
