@@ -126,31 +126,31 @@ def _print(tables: dict, trend, ratio, goal, pareto: pd.DataFrame) -> None:
     pd_opts = ("display.width", 120, "display.max_columns", 20, "display.precision", 3)
     months = tables["monthly"]
     with pd.option_context(*pd_opts):
-        print(f"# Complaints demo: {len(tables['complaints']):,} complaints over {len(months)} months, "
+        print(f"\ncxkit demo, complaints: {len(tables['complaints']):,} complaints over {len(months)} months, "
               f"{int(months['orders'].sum()):,} orders")
-        print(f"\n## Pareto of complaint reasons ({pareto.attrs['n_missing']} complaints without a reason skipped)")
+        print(f"\n== Pareto of complaint reasons ({pareto.attrs['n_missing']} complaints without a reason skipped)")
         print(pareto.to_string(formatters={"share": "{:.1%}".format, "cumulative_share": "{:.1%}".format}))
         vital = pareto.index[pareto["vital_few"]].tolist()
         print(f"vital few: {len(vital)} of {len(pareto)} reasons make {pareto['cumulative_share'][pareto['vital_few']].iloc[-1]:.0%}"
               f" of complaints: {', '.join(vital)}")
-        print("\n## Reason shares by quarter")
+        print("\n== Reason shares by quarter")
         print(tables["pareto_by_quarter"]["share"].unstack(level=0).loc[pareto.index].to_string(
             float_format="{:.1%}".format))
-        print("\n## u chart: complaints per 1,000 orders by month")
+        print("\n== u chart: complaints per 1,000 orders by month")
         chart = tables["control_chart"].copy()
         chart.insert(0, "complaints", months["complaints"].to_numpy())
         chart.insert(1, "orders", months["orders"].to_numpy())
         print(chart.to_string(float_format="{:.2f}".format))
         flagged = chart.index[chart["out_of_control"]].tolist()
         print(f"out of control: {', '.join(map(str, flagged)) if flagged else 'none'}")
-        print("\n## Trend of the monthly rate (Mann-Kendall, Sen's slope)")
+        print("\n== Trend of the monthly rate (Mann-Kendall, Sen's slope)")
         print(f"S = {trend.s}, Z = {trend.statistic:.2f}, p = {trend.p_value:.3g}: {trend.trend}; "
               f"slope {trend.slope:+.3f} per 1,000 orders per month "
               f"(95% CI {trend.slope_low:+.3f} to {trend.slope_high:+.3f})")
-        print(f"\n## {tables['rate_ratio'].index[0]}: exact rate-ratio test")
+        print(f"\n== {tables['rate_ratio'].index[0]}: exact rate-ratio test")
         print(f"rate ratio {ratio.difference:.3f} (95% CI {ratio.ci_low:.3f} to {ratio.ci_high:.3f}), "
               f"p = {ratio.p_value:.3g}")
-        print(f"\n## Target: complaint rate -{GOAL_CUT:.0%} within {GOAL_MONTHS} months (set after "
+        print(f"\n== Target: complaint rate -{GOAL_CUT:.0%} within {GOAL_MONTHS} months (set after "
               f"{months.index[GOAL_MONTH]})")
         due = pd.Period(months.index[0], freq="M") + int(goal.deadline)
         print(f"baseline {goal.baseline:.2f} -> target {goal.target:.2f} per 1,000 orders; current {goal.current:.2f} "
