@@ -77,9 +77,7 @@ def _dimension_codes(codes: np.ndarray, offset: int) -> np.ndarray:
 
 def _labels(key: Any) -> list[str]:
     """Every label of a factorized key, as strings (dimension names are strings)."""
-    if key.n == 0:
-        return []
-    return [str(v) for v in np.asarray(key.labels(np.arange(key.n)))]
+    return [str(v) for v in _frame_labels(key)]
 
 
 def _as_array(values: Any, n: Optional[int] = None) -> Any:

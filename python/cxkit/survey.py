@@ -100,14 +100,12 @@ def nps(
 
 
 def _rating(data, score, by, weights, scale, satisfied_min, confidence, on_invalid):
-    scale = tuple(scale)
-    if len(scale) != 2:
-        raise _core.InvalidArgumentError(f"scale must be (low, high), got {scale!r}")
-    options = dict(confidence=confidence, satisfied_min=satisfied_min)
-    RatingAccumulator(scale=scale).result(**options)  # validate options first
+    # The same validation and grouped kernel as the metric table below (_rating_metric).
+    count, options = _rating_metric(tuple(scale), satisfied_min)(
+        dict(scale=None, satisfied_min=None, confidence=confidence, on_invalid=on_invalid)
+    )
     p = _frame.prepare(data, score, value_arg="score", by=by, weights=weights)
-    groups = _core.rating_groups(scale=scale, on_invalid=on_invalid, **p.kernel_args())
-    return _result_or_frame(groups, p, **options)
+    return _result_or_frame(count(p), p, **options)
 
 
 def csat(

@@ -96,22 +96,22 @@ namespace detail {
 /// Run length of the insertion-sorted blocks the merge sorts below start from.
 constexpr std::size_t insertion_run = 32;
 
-/// Merge sort of `v` (ascending) returning the number of strict inversions, the pairs k < l with
-/// v[k] > v[l] (equal elements are not inversions): insertion-sorted runs, then bottom-up merges.
-template <class T>
-std::uint64_t sort_count_inversions(std::vector<T>& v) {
+/// Merge sort of `v` (ascending): insertion-sorted runs, then bottom-up merges. Every strict
+/// inversion (k < l with v[k] > v[l]; equal elements are not inversions) is reported once, in
+/// runs: on_run(first, last, second) says that every element of [first, last) came before
+/// `second` and is greater.
+template <class T, class OnRun>
+void sort_with_inversions(std::vector<T>& v, OnRun&& on_run) {
     const std::size_t n = v.size();
-    std::uint64_t inversions = 0;
     for (std::size_t lo = 0; lo < n; lo += insertion_run) {
         const std::size_t hi = std::min(lo + insertion_run, n);
         for (std::size_t i = lo + 1; i < hi; ++i) {
             const T key = v[i];
             std::size_t j = i;
-            while (j > lo && key < v[j - 1]) {
-                v[j] = v[j - 1];
-                --j;
-            }
-            inversions += i - j;
+            while (j > lo && key < v[j - 1]) --j;
+            on_run(v.data() + j, v.data() + i, key);
+            std::move_backward(v.begin() + static_cast<std::ptrdiff_t>(j), v.begin() + static_cast<std::ptrdiff_t>(i),
+                               v.begin() + static_cast<std::ptrdiff_t>(i) + 1);
             v[j] = key;
         }
     }
@@ -122,7 +122,7 @@ std::uint64_t sort_count_inversions(std::vector<T>& v) {
             std::size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi) {
                 if (v[j] < v[i]) {
-                    inversions += mid - i;
+                    on_run(v.data() + i, v.data() + mid, v[j]);
                     buf[k++] = v[j++];
                 } else {
                     buf[k++] = v[i++];
@@ -133,45 +133,25 @@ std::uint64_t sort_count_inversions(std::vector<T>& v) {
         }
         v.swap(buf);
     }
+}
+
+/// Sorts `v` and returns its number of strict inversions. O(n log n).
+template <class T>
+std::uint64_t sort_count_inversions(std::vector<T>& v) {
+    std::uint64_t inversions = 0;
+    sort_with_inversions(v, [&](const T* first, const T* last, const T&) {
+        inversions += static_cast<std::uint64_t>(last - first);
+    });
     return inversions;
 }
 
-/// As sort_count_inversions, calling f(first, second) for every inversion (first came before
-/// second and is greater). O(n log n + inversions).
+/// Sorts `v`, calling f(first, second) for every inversion (first came before second and is
+/// greater). O(n log n + inversions).
 template <class T, class F>
 void sort_enumerate_inversions(std::vector<T>& v, F&& f) {
-    const std::size_t n = v.size();
-    for (std::size_t lo = 0; lo < n; lo += insertion_run) {
-        const std::size_t hi = std::min(lo + insertion_run, n);
-        for (std::size_t i = lo + 1; i < hi; ++i) {
-            const T key = v[i];
-            std::size_t j = i;
-            while (j > lo && key < v[j - 1]) {
-                f(v[j - 1], key);
-                v[j] = v[j - 1];
-                --j;
-            }
-            v[j] = key;
-        }
-    }
-    std::vector<T> buf(n);
-    for (std::size_t width = insertion_run; width < n; width *= 2) {
-        for (std::size_t lo = 0; lo < n; lo += 2 * width) {
-            const std::size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
-            std::size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) {
-                if (v[j] < v[i]) {
-                    for (std::size_t q = i; q < mid; ++q) f(v[q], v[j]);
-                    buf[k++] = v[j++];
-                } else {
-                    buf[k++] = v[i++];
-                }
-            }
-            while (i < mid) buf[k++] = v[i++];
-            while (j < hi) buf[k++] = v[j++];
-        }
-        v.swap(buf);
-    }
+    sort_with_inversions(v, [&](const T* first, const T* last, const T& second) {
+        for (; first != last; ++first) f(*first, second);
+    });
 }
 
 /// Tie-group sums over groups of equal adjacent elements of a sorted sequence.
