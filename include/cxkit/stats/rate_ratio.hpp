@@ -19,6 +19,7 @@
 #ifndef CXKIT_STATS_RATE_RATIO_HPP
 #define CXKIT_STATS_RATE_RATIO_HPP
 
+#include "cxkit/stats/boost_math.hpp"  // first: selects the table layout of Boost.Math
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/special_functions/beta.hpp>
 #include <cmath>
