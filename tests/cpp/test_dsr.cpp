@@ -751,6 +751,43 @@ TEST_CASE("dsr: dsr_count threads give the same table as one thread") {
     check_cells(one.cells, o.cells);
 }
 
+TEST_CASE("dsr: dsr_count counts past 65535 rows per bin exactly on one and two threads") {
+    // The kernel counts in 16-bit cells that carry into 64-bit counts when they wrap. Quotas per
+    // kind of row, interleaved so each thread's half holds about half of each: on one thread the
+    // bins wrap 3, 2, 1 and exactly 1 time (65536: a count of 0 plus a carry); on two, the largest
+    // wraps in both halves.
+    struct kind {
+        std::int64_t seller;
+        double rating;
+        std::int64_t time;
+        std::uint64_t quota;
+    };
+    const kind kinds[] = {{0, 5, at(2024, 6, 10), 3 * 65536 + 7},
+                          {1, 3, at(2024, 5, 1), 2 * 65536 + 1},
+                          {1, 4, at(2023, 1, 2), 70000},  // expired
+                          {0, std::nan(""), at(2024, 6, 10), 65536}};  // missing rating
+    table t;
+    std::uint64_t left[4];
+    for (int k = 0; k < 4; ++k) left[k] = kinds[k].quota;
+    for (bool more = true; more;) {
+        more = false;
+        for (int k = 0; k < 4; ++k)
+            if (left[k] > 0) {
+                t.add(kinds[k].seller, 0, kinds[k].rating, kinds[k].time);
+                more = --left[k] > 0 || more;
+            }
+    }
+    for (unsigned threads : {1u, 2u}) {
+        CAPTURE(threads);
+        const auto got = cxkit::dsr_count(columns(t, hb_labels, 2, false), two_dims, hb_as_of, 180, 0,
+                                          on_invalid::raise, threads);
+        CHECK(got.cells[0] == cell({0, 0, 0, 0, kinds[0].quota}, 0, 0, kinds[3].quota));
+        CHECK(got.cells[2].counts[2] == kinds[1].quota);
+        CHECK(got.cells[2].expired == kinds[2].quota);
+        CHECK(total_rows(got.cells) == t.size());
+    }
+}
+
 // ================================================================================================
 // Monthly cap
 // ================================================================================================
