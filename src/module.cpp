@@ -10,6 +10,9 @@ void register_stats(py::module_& m);
 void register_survey(py::module_& m);
 void register_dsr(py::module_& m);
 void register_feedback(py::module_& m);
+void register_kano(py::module_& m);
+void register_drivers(py::module_& m);
+void register_prioritize(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
@@ -19,4 +22,7 @@ PYBIND11_MODULE(_core, m) {
     register_survey(m);
     register_dsr(m);
     register_feedback(m);
+    register_kano(m);
+    register_drivers(m);
+    register_prioritize(m);
 }

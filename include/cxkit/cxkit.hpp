@@ -36,5 +36,8 @@
 #include "cxkit/feedback/control_chart.hpp"
 #include "cxkit/feedback/pareto.hpp"
 #include "cxkit/feedback/target.hpp"
+#include "cxkit/product/drivers.hpp"
+#include "cxkit/product/kano.hpp"
+#include "cxkit/product/prioritize.hpp"
 
 #endif  // CXKIT_CXKIT_HPP

@@ -21,8 +21,11 @@ from ._core import (
     UnsupportedTypeError,
     __version__,
 )
+from .drivers import DriverAccumulator, ipa, key_drivers
 from .dsr import DsrAccumulator, dsr
 from .feedback import TargetResult, TrendResult, control_chart, mann_kendall, pareto, rate_ratio_test, target_progress
+from .kano import KanoAccumulator, kano
+from .prioritize import kano_impact, prioritize
 from .stats import adjust_pvalues
 from .survey import ces, compare_csat, compare_nps, compare_periods, compare_segments, csat, csi, nps
 
@@ -54,6 +57,14 @@ __all__ = [
     "target_progress",
     "TrendResult",
     "TargetResult",
+    # product research: Kano, IPA, key drivers, prioritisation
+    "kano",
+    "KanoAccumulator",
+    "ipa",
+    "key_drivers",
+    "DriverAccumulator",
+    "prioritize",
+    "kano_impact",
     # statistics
     "adjust_pvalues",
     # errors

@@ -453,3 +453,9 @@ def pareto(
     threshold: float = 0.8,
     on_invalid: str = "raise",
 ) -> dict: ...
+
+# ---- kano (src/register_kano.cpp): stubs below this line are owned by the Kano work
+
+# ---- drivers (src/register_drivers.cpp)
+
+# ---- prioritize (src/register_prioritize.cpp)

@@ -1,0 +1,6 @@
+// Bindings of include/cxkit/product/drivers.hpp (placeholder: being written for issue 4).
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void register_drivers(py::module_& m) { (void)m; }
