@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -332,4 +333,84 @@ TEST_CASE("groupby: one-byte values are binned by the scale definition for every
             check_every_byte<std::uint8_t>(200, 255, masked, grouped);
             check_every_byte<std::int8_t>(100, 127, masked, grouped);
         }
+}
+
+namespace {
+// A pair coder written for this test (3 x 3 cells): x, y in 0..2 -> cell 3x + y; anything else
+// invalid; NaN in either column -> missing (missing wins over invalid).
+struct pair3_coder {
+    std::uint32_t bins() const noexcept { return 9; }
+    std::uint32_t missing_bin() const noexcept { return 9; }
+    std::uint32_t invalid_bin() const noexcept { return 10; }
+    std::uint32_t stride() const noexcept { return 11; }
+    template <class T>
+    std::uint32_t part(T x, std::uint32_t mult) const noexcept {
+        if constexpr (std::is_floating_point<T>::value) {
+            if (x != x) return 1000;
+            return (x == 0 || x == 1 || x == 2) ? static_cast<std::uint32_t>(x) * mult : 100u;
+        } else {
+            return (x >= 0 && x <= 2) ? static_cast<std::uint32_t>(x) * mult : 100u;
+        }
+    }
+    template <class T>
+    std::uint32_t first_code(T x) const noexcept { return part(x, 3); }
+    template <class T>
+    std::uint32_t second_code(T x) const noexcept { return part(x, 1); }
+    std::uint32_t combine(std::uint32_t p, std::uint32_t q) const noexcept {
+        const std::uint32_t s = p + q;
+        return s < 9 ? s : (s >= 1000 ? 9u : 10u);
+    }
+};
+}  // namespace
+
+TEST_CASE("groupby: pair_batch counts two columns as one value, equal to the row loop, threads 1 and 2") {
+    std::mt19937_64 rng(99);
+    const std::size_t n = 300000, n_groups = 13;
+    std::vector<std::int8_t> x8(n), y8(n);
+    std::vector<double> xd(n), yd(n);
+    std::vector<std::int32_t> codes(n);
+    std::vector<std::uint8_t> mask(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        x8[i] = static_cast<std::int8_t>(static_cast<int>(rng() % 5) - 1);  // -1..3: -1, 3 invalid
+        y8[i] = static_cast<std::int8_t>(static_cast<int>(rng() % 4));      // 0..3: 3 invalid
+        xd[i] = rng() % 10 == 0 ? nan_v : x8[i];
+        yd[i] = y8[i];
+        codes[i] = static_cast<std::int32_t>(rng() % (n_groups + 1)) - 1;
+        mask[i] = rng() % 20 == 0;
+    }
+    // Oracle: the obvious loop with the rules written out.
+    auto expected = [&](bool use_nan, bool masked) {
+        std::vector<std::uint64_t> t((n_groups + 1) * 11, 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            std::size_t bin;
+            const bool miss = (masked && mask[i]) || (use_nan && std::isnan(xd[i]));
+            if (miss) bin = 9;
+            else if (x8[i] < 0 || x8[i] > 2 || y8[i] > 2) bin = 10;
+            else bin = static_cast<std::size_t>(3 * x8[i] + y8[i]);
+            ++t[static_cast<std::size_t>(codes[i] + 1) * 11 + bin];
+        }
+        return t;
+    };
+    const cxkit::core::group_codes<std::int32_t> g{codes.data(), 0, n_groups};
+    for (unsigned threads : {1u, 2u}) {
+        const auto a = cxkit::core::count_bins(cxkit::core::pair_batch<std::int8_t>{x8.data(), y8.data(), n, nullptr},
+                                               g, pair3_coder{}, threads);
+        CHECK(a.count == expected(false, false));
+        const auto b = cxkit::core::count_bins(
+            cxkit::core::pair_batch<std::int8_t>{x8.data(), y8.data(), n, mask.data()}, g, pair3_coder{}, threads);
+        CHECK(b.count == expected(false, true));
+        const auto c = cxkit::core::count_bins(cxkit::core::pair_batch<double>{xd.data(), yd.data(), n, mask.data()},
+                                               g, pair3_coder{}, threads);
+        CHECK(c.count == expected(true, true));
+        CHECK_FALSE(c.weighted());
+    }
+    // Without codes: one group.
+    const auto one = cxkit::core::count_bins(cxkit::core::pair_batch<std::int8_t>{x8.data(), y8.data(), n, nullptr},
+                                             cxkit::core::group_codes<std::int32_t>{}, pair3_coder{}, 1);
+    const auto all = expected(false, false);
+    for (std::size_t b = 0; b < 11; ++b) {
+        std::uint64_t s = 0;
+        for (std::size_t r = 0; r <= n_groups; ++r) s += all[r * 11 + b];
+        CHECK(one.count[11 + b] == s);
+    }
 }

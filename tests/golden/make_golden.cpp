@@ -107,9 +107,19 @@ int main(int argc, char** argv) {
     dsr.add(columns, cxkit::core::span<const std::string>(dsr_sellers.data(), dsr_sellers.size()),
             cxkit::core::on_invalid::drop);
 
+    // kano_v1.bin: features wifi, tv; one batch of 8 pairs, on_invalid = drop. Feature codes
+    // 0 = wifi, 1 = tv, -1 = missing (not counted).
+    const std::vector<double> kano_f = {1, 2, 1, 5, nan_v, 7, 3, 1};
+    const std::vector<double> kano_d = {5, 5, 4, 5, 3, 1, 3, 1};
+    const std::vector<std::int32_t> kano_codes = {0, 0, 1, 1, 0, 1, 1, -1};
+    cxkit::kano_accumulator kano({"wifi", "tv"});
+    kano.add(cxkit::core::pair_batch<double>{kano_f.data(), kano_d.data(), kano_f.size(), nullptr},
+             cxkit::core::group_codes<std::int32_t>{kano_codes.data(), 0, 2}, cxkit::core::on_invalid::drop);
+
     bool ok = true;
     if (wanted("nps_v1.bin")) ok = write_file(dir + "/nps_v1.bin", nps.serialize(), force) && ok;
     if (wanted("rating_v1.bin")) ok = write_file(dir + "/rating_v1.bin", rating.serialize(), force) && ok;
     if (wanted("dsr_v1.bin")) ok = write_file(dir + "/dsr_v1.bin", dsr.serialize(), force) && ok;
+    if (wanted("kano_v1.bin")) ok = write_file(dir + "/kano_v1.bin", kano.serialize(), force) && ok;
     return ok ? 0 : 1;
 }

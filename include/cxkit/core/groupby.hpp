@@ -40,6 +40,22 @@ struct group_codes {
     std::size_t n_groups = 1;
 };
 
+/**
+ * Two value columns counted as one value: row i is the pair (first[i], second[i]) (e.g. a Kano
+ * respondent's functional and dysfunctional answers). `missing` (optional, non-zero = missing)
+ * flags whole rows. Counted by `count_bins` with a pair coder, which provides
+ * `first_code(x)` and `second_code(y)` (per-column parts, branch-free) and `combine(p, q)` (the
+ * bin of the row from the two parts), plus bins(), stride(), missing_bin(), invalid_bin() like a
+ * one-column coder. Unweighted only.
+ */
+template <class T>
+struct pair_batch {
+    const T* first = nullptr;
+    const T* second = nullptr;
+    std::size_t size = 0;
+    const std::uint8_t* missing = nullptr;
+};
+
 /// Smallest and largest of n integers (n > 0); vectorizes.
 template <class C>
 std::pair<C, C> min_max(const C* values, std::size_t n) noexcept {
@@ -117,9 +133,27 @@ inline void prefetch_block(const P* base, std::size_t i, std::size_t end) noexce
 
 // The table handed to a kernel has n_groups + 2 rows: missing key, the groups, and the spare
 // row for out-of-range codes (see code_row); only the first n_groups + 1 are kept.
-template <bool Masked, bool Grouped, class T, class C, class Coder>
-void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& coder_in, std::size_t begin,
+template <class In>
+struct is_pair_batch : std::false_type {};
+template <class T>
+struct is_pair_batch<pair_batch<T>> : std::true_type {};
+
+// The value column(s) of an input: `batch` has one, `pair_batch` two.
+template <class T>
+const T* first_values(const batch<T>& in) noexcept { return in.values; }
+template <class T>
+const T* first_values(const pair_batch<T>& in) noexcept { return in.first; }
+template <class T>
+const T* second_values(const batch<T>&) noexcept { return nullptr; }
+template <class T>
+const T* second_values(const pair_batch<T>& in) noexcept { return in.second; }
+
+template <bool Masked, bool Grouped, template <class> class Batch, class T, class C, class Coder>
+void count_unweighted(const Batch<T>& in, const group_codes<C>& g, const Coder& coder_in, std::size_t begin,
                       std::size_t end, std::uint64_t* CXKIT_RESTRICT out, std::vector<std::uint32_t>& cells) {
+    // Pairs: the bin of row i is coder.combine(first part, second part), each part looked up the
+    // same way a one-column value is (a 256-entry table for one-byte values).
+    constexpr bool pairs = is_pair_batch<Batch<T>>::value;
     // Plain local scalars: the compiler cannot otherwise prove that stores into the uint32 table
     // leave the coder's and the codes' fields alone, and would reload them on every row.
     const Coder coder = coder_in;
@@ -128,7 +162,8 @@ void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& 
     const std::int64_t offset1 = g.offset - 1;  // row = code - offset + 1 = code - offset1
     const std::uint64_t n_groups = g.n_groups;
     const std::uint64_t spare = n_groups + 1;  // row of out-of-range codes (see code_row)
-    const T* CXKIT_RESTRICT v = in.values;
+    const T* CXKIT_RESTRICT v = first_values(in);
+    const T* CXKIT_RESTRICT v2 = second_values(in);
     const C* CXKIT_RESTRICT codes = g.codes;
     const std::uint8_t* CXKIT_RESTRICT miss = in.missing;
     std::fill(cells.begin(), cells.end(), 0u);
@@ -139,13 +174,23 @@ void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& 
     // rows/s, ungrouped 1.4 -> 2.0 G rows/s on one core. Same bins, so the same counts.
     constexpr bool byte_values = sizeof(T) == 1 && std::is_integral<T>::value;
     std::uint32_t lut[256] = {};
-    if constexpr (byte_values)
+    std::uint32_t lut2[pairs ? 256 : 1] = {};
+    if constexpr (byte_values && pairs) {
+        for (unsigned x = 0; x < 256; ++x) {
+            lut[x] = coder.first_code(static_cast<T>(static_cast<std::uint8_t>(x)));
+            lut2[x] = coder.second_code(static_cast<T>(static_cast<std::uint8_t>(x)));
+        }
+    } else if constexpr (byte_values) {
         for (unsigned x = 0; x < 256; ++x) lut[x] = coder.code(static_cast<T>(static_cast<std::uint8_t>(x)));
+    }
+    (void)lut2;
+    (void)v2;
     for (std::size_t lo = begin; lo < end; lo += flush_rows) {
         const std::size_t hi = std::min(end, lo + flush_rows);
         for (std::size_t i0 = lo; i0 < hi; i0 += 64) {
             if constexpr (Grouped) {
                 prefetch_block(v, i0, end);
+                if constexpr (pairs) prefetch_block(v2, i0, end);
                 prefetch_block(codes, i0, end);
                 if constexpr (Masked) prefetch_block(miss, i0, end);
             }
@@ -155,7 +200,11 @@ void count_unweighted(const batch<T>& in, const group_codes<C>& g, const Coder& 
 #endif
             for (std::size_t i = i0; i < i1; ++i) {
                 std::uint32_t b;
-                if constexpr (byte_values) b = lut[static_cast<std::uint8_t>(v[i])];
+                if constexpr (pairs && byte_values)
+                    b = coder.combine(lut[static_cast<std::uint8_t>(v[i])], lut2[static_cast<std::uint8_t>(v2[i])]);
+                else if constexpr (pairs)
+                    b = coder.combine(coder.first_code(v[i]), coder.second_code(v2[i]));
+                else if constexpr (byte_values) b = lut[static_cast<std::uint8_t>(v[i])];
                 else b = coder.code(v[i]);
                 if constexpr (Masked) b = miss[i] ? missing_bin : b;
                 if constexpr (Grouped) {
@@ -199,6 +248,12 @@ void count_weighted(const batch<T>& in, const group_codes<C>& g, const Coder& co
 }
 
 template <bool Masked, bool Grouped, class T, class C, class Coder>
+void count_range(const pair_batch<T>& in, const group_codes<C>& g, const Coder& coder, std::size_t begin,
+                 std::size_t end, bin_table& t, std::vector<std::uint32_t>& scratch) {
+    count_unweighted<Masked, Grouped>(in, g, coder, begin, end, t.count.data(), scratch);
+}
+
+template <bool Masked, bool Grouped, class T, class C, class Coder>
 void count_range(const batch<T>& in, const group_codes<C>& g, const Coder& coder, std::size_t begin,
                  std::size_t end, bin_table& t, std::vector<std::uint32_t>& scratch) {
     if (in.weights != nullptr)
@@ -218,6 +273,13 @@ inline void add_table(bin_table& into, const bin_table& from) {
 
 }  // namespace detail
 
+namespace detail {
+template <class T>
+const double* weights_of(const batch<T>& in) noexcept { return in.weights; }
+template <class T>
+const double* weights_of(const pair_batch<T>&) noexcept { return nullptr; }
+}  // namespace detail
+
 /// An empty table for `n_groups` groups of `stride` cells (plus the missing-key row).
 inline bin_table make_bin_table(std::size_t n_groups, std::uint32_t stride, bool weighted) {
     bin_table t;
@@ -235,17 +297,18 @@ inline bin_table make_bin_table(std::size_t n_groups, std::uint32_t stride, bool
 /**
  * Counts every row of `in` into its (group, bin) cell in one pass.
  *
- * @param in       values with optional weights and missing mask
+ * @param in       values with optional weights and missing mask (`batch`), or two value columns
+ *                 with an optional missing mask (`pair_batch`, unweighted; the coder is a pair coder)
  * @param groups   group codes (null codes: one group)
  * @param coder    maps a value to a bin; provides bins(), stride(), missing_bin(), invalid_bin()
  * @param threads  0 = all hardware threads; the kernel uses fewer when the input is small
  * @return the table; the caller applies the invalid-row policy (see `throw_invalid_rows`)
  * @throws out_of_range if a group code is outside -1..n_groups-1 (checked within the same pass)
  */
-template <class T, class C, class Coder>
-bin_table count_bins(const batch<T>& in, const group_codes<C>& groups, const Coder& coder,
+template <template <class> class Batch, class T, class C, class Coder>
+bin_table count_bins(const Batch<T>& in, const group_codes<C>& groups, const Coder& coder,
                      unsigned threads = 1) {
-    const bool weighted = in.weights != nullptr;
+    const bool weighted = detail::weights_of(in) != nullptr;
     const bool grouped = groups.codes != nullptr;
     const std::size_t n_groups = grouped ? groups.n_groups : 1;
     if (grouped && n_groups > (std::size_t{1} << 40))
