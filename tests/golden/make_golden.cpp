@@ -107,6 +107,16 @@ int main(int argc, char** argv) {
     dsr.add(columns, cxkit::core::span<const std::string>(dsr_sellers.data(), dsr_sellers.size()),
             cxkit::core::on_invalid::drop);
 
+    // driver_v1.bin: driver_accumulator of 3 variables (overall, x1, x2), one weighted batch of 9
+    // rows, on_invalid = drop: row 6 missing (NaN), row 7 invalid (inf), row 8 invalid (weight -1);
+    // row 3 has weight 0 (counted, no weight). Every mean and co-moment is exact in binary.
+    const std::vector<double> driver_rows = {3, 1, 0, 5, 2, 1, 4, 3, 2, 6, 4, 2, 2, 0, 3,
+                                             4, 2, 1, nan_v, 1, 1, 1, std::numeric_limits<double>::infinity(), 1, 1, 1, 1};
+    const std::vector<double> driver_weights = {1, 1, 4, 0, 1, 1, 1, 1, -1};
+    cxkit::driver_accumulator driver(3);
+    driver.add(cxkit::matrix_view<double>::row_major(driver_rows.data(), 9, 3), driver_weights.data(),
+               cxkit::core::on_invalid::drop);
+
     // kano_v1.bin: features wifi, tv; one batch of 8 pairs, on_invalid = drop. Feature codes
     // 0 = wifi, 1 = tv, -1 = missing (not counted).
     const std::vector<double> kano_f = {1, 2, 1, 5, nan_v, 7, 3, 1};
@@ -120,6 +130,7 @@ int main(int argc, char** argv) {
     if (wanted("nps_v1.bin")) ok = write_file(dir + "/nps_v1.bin", nps.serialize(), force) && ok;
     if (wanted("rating_v1.bin")) ok = write_file(dir + "/rating_v1.bin", rating.serialize(), force) && ok;
     if (wanted("dsr_v1.bin")) ok = write_file(dir + "/dsr_v1.bin", dsr.serialize(), force) && ok;
+    if (wanted("driver_v1.bin")) ok = write_file(dir + "/driver_v1.bin", driver.serialize(), force) && ok;
     if (wanted("kano_v1.bin")) ok = write_file(dir + "/kano_v1.bin", kano.serialize(), force) && ok;
     return ok ? 0 : 1;
 }
