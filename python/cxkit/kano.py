@@ -28,6 +28,10 @@ Design
   intervals ``better_lo``/``better_hi``/``worse_lo``/``worse_hi``; the replicate matrices are in
   ``frame.attrs["better_replicates"]`` and ``frame.attrs["worse_replicates"]`` (shape
   (B, rows of the frame), columns in the frame's row order).
+* **Accounting**: per row of the frame ``n + n_missing + n_invalid`` pairs;
+  ``frame.attrs["n_missing_key"]`` rows had no feature (or no segment key) and
+  ``frame.attrs["n_removed_rows"]`` rows belonged to removed respondents; together they add up
+  to the number of input pairs (``frame.attrs["n_rows"]``).
 * **Segments** (``by=``): the frame is indexed by (segment keys..., feature), and
   ``frame.attrs["segment_test"]`` is a frame per feature with ``chi2``, ``chi2_df``, ``chi2_p``:
   Pearson's chi-square test (no continuity correction) that the category distribution
@@ -186,9 +190,12 @@ def _missing(values: np.ndarray, mask: Optional[np.ndarray]) -> np.ndarray:
 
 
 def _raise_invalid(f: _Answers, d: _Answers, fv: np.ndarray, dv: np.ndarray, mask: Optional[np.ndarray],
-                   scale: int, where: Any = None) -> None:
-    """Raise the policy's error naming the first invalid pair (only on this error path)."""
+                   scale: int, where: Any = None, counted: Optional[np.ndarray] = None) -> None:
+    """Raise the policy's error naming the first invalid pair (only on this error path); rows
+    outside ``counted`` (a missing feature or segment key) are not looked at."""
     bad = ~(_missing(fv, mask) | _missing(dv, None)) & ~(_valid(fv, scale) & _valid(dv, scale))
+    if counted is not None:
+        bad &= counted
     idx = np.flatnonzero(bad)
     i = int(idx[0])
     place = f"position {i}" if where is None else where(i)
@@ -243,7 +250,10 @@ def _respondent_codes(resp: Any, n: int) -> tuple[np.ndarray, int]:
     if _frame._is_polars(resp):
         resp = resp.to_pandas() if hasattr(resp, "to_pandas") else resp.to_numpy()
     # sorted ids: the resample of respondent r does not depend on the order of the rows
-    codes, uniques = pd.factorize(resp, sort=True, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(resp, sort=True, use_na_sentinel=True)
+    except TypeError:  # ids that cannot be ordered (mixed types): first-seen order
+        codes, uniques = pd.factorize(resp, use_na_sentinel=True)
     codes = codes.astype(np.int64)
     r = len(uniques)
     miss = codes < 0
@@ -534,7 +544,7 @@ def kano(
     acc = KanoAccumulator([str(i) for i in range(n_groups)])
     no_feature = acc._add_codes(codes, offset, fv, dv, mask, "drop", points, threads)
     if on_invalid == "raise" and acc.n_invalid:
-        _raise_invalid(f_ans, d_ans, fv, dv, mask, points, where)
+        _raise_invalid(f_ans, d_ans, fv, dv, mask, points, where, np.asarray(codes, dtype=np.int64) - offset >= 0)
     cols = acc._result_columns(spec, rule, float(strength_threshold))
     rows = np.asarray(cols["n"]) + np.asarray(cols["n_missing"]) + np.asarray(cols["n_invalid"])
     observed = np.flatnonzero(rows > 0)
@@ -548,7 +558,7 @@ def kano(
         index = feat_labels(observed)
         index.name = "feature"
     frame = _result_frame({k: np.asarray(v)[observed] for k, v in cols.items()}, index)
-    frame.attrs["n_missing_feature"] = int(no_feature)
+    frame.attrs["n_missing_key"] = int(no_feature)
     frame.attrs["n_removed"] = n_removed
     frame.attrs["n_removed_rows"] = n_removed_rows
     frame.attrs["n_rows"] = int(n_total)

@@ -271,6 +271,17 @@ TEST_CASE("kano: bad input - missing, incomplete pairs, out of scale, raise leav
     CHECK_THROWS_AS(m.add("x", 0.0, 1.0), cxkit::invalid_input);
     CHECK_THROWS_AS(kano_accumulator({"x", "x"}), cxkit::invalid_argument);
     CHECK_THROWS_AS(cxkit::product::kano_pair_coder(4), cxkit::invalid_argument);
+    // An invalid pair whose feature is missing is not counted: it neither raises nor is named.
+    kano_accumulator k({"x"});
+    const std::vector<std::int8_t> fk = {9, 7, 1}, dk = {1, 1, 5};
+    const std::vector<std::int32_t> ck = {-1, 0, 0};
+    CHECK_THROWS_WITH_AS(k.add(pair_batch<std::int8_t>{fk.data(), dk.data(), 3, nullptr}, group_codes<std::int32_t>{ck.data(), 0, 1}),
+                         doctest::Contains("position 1: (7, 1)"), cxkit::invalid_input);
+    const std::vector<std::int32_t> ck2 = {-1, 0, 0};
+    const std::vector<std::int8_t> fk2 = {9, 1, 1};
+    CHECK(k.add(pair_batch<std::int8_t>{fk2.data(), dk.data(), 3, nullptr}, group_codes<std::int32_t>{ck2.data(), 0, 1}) == 1);
+    CHECK(k.n() == 2);
+    CHECK(k.n_invalid() == 0);
     const std::vector<std::int32_t> bad = {0, 5, 0};
     CHECK_THROWS_AS(m.add(pair_batch<std::int8_t>{fi.data(), di.data(), 3, nullptr}, group_codes<std::int32_t>{bad.data(), 0, 1}),
                     cxkit::out_of_range);

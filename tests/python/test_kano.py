@@ -237,8 +237,11 @@ def test_bad_input_classes_and_accounting():
     out = cx.kano(df, **kw, on_invalid="drop")
     assert out.loc["x", ["n", "n_missing", "n_invalid"]].tolist() == [1, 2, 0]
     assert out.loc["y", ["n", "n_missing", "n_invalid"]].tolist() == [0, 0, 3]
-    total = out[["n", "n_missing", "n_invalid"]].to_numpy().sum() + out.attrs["n_missing_feature"]
-    assert total == len(df)
+    total = out[["n", "n_missing", "n_invalid"]].to_numpy().sum() + out.attrs["n_missing_key"]
+    assert total == len(df) == out.attrs["n_rows"]
+    # an invalid pair whose feature is missing is not counted, so it does not raise
+    df2 = pd.DataFrame({"k": ["x", None], "f": [1, 9], "d": [5, 5]})
+    assert cx.kano(df2, **kw).attrs["n_missing_key"] == 1
     assert out.loc["y", "category"] == "" and math.isnan(out.loc["y", "better"])
     # words that are not answers
     bad = pd.DataFrame({"k": ["x", "x"], "f": ["Like", "maybe"], "d": ["Dislike", "Dislike"]})
@@ -277,6 +280,7 @@ def test_max_questionable_removes_respondents_and_reports_them():
     expected = {"a": classify([(1, 1), (1, 2)]), "b": classify([(1, 5), (1, 5)]), "c": classify([(2, 5), (3, 3)])}
     for k, e in expected.items():
         check_row(out.loc[k], e)
+    assert out[["n", "n_missing", "n_invalid"]].to_numpy().sum() + out.attrs["n_removed_rows"] == len(df)
     out0 = cx.kano(df, **kw, max_questionable=0)
     assert out0.attrs["n_removed"] == 2
     assert cx.kano(df, **kw).attrs["n_removed"] == 0

@@ -371,7 +371,7 @@ public:
         const std::size_t rows = codes.codes == nullptr ? 1 : features_.size();
         std::uint64_t bad = 0;
         for (std::size_t j = 0; j < rows; ++j) bad += t.count[t.row_offset(static_cast<std::int64_t>(j)) + 26];
-        if (bad != 0 && policy == core::on_invalid::raise) throw_invalid(answers, coder, bad);
+        if (bad != 0 && policy == core::on_invalid::raise) throw_invalid(answers, g, coder, bad);
         for (std::size_t j = 0; j < rows; ++j) {
             const std::uint64_t* src = t.count.data() + t.row_offset(static_cast<std::int64_t>(j));
             for (std::size_t k = 0; k < 27; ++k) counts_[j][k] += src[k];
@@ -473,11 +473,14 @@ private:
             for (std::size_t k = from; k < to; ++k) s += c[k];
         return s;
     }
-    template <class T>
-    [[noreturn]] static void throw_invalid(const core::pair_batch<T>& in, const kano_pair_coder& coder,
-                                           std::uint64_t bad) {
+    // Names the first invalid row among the rows with a feature (rows whose feature code is -1
+    // are not counted, whatever their answers).
+    template <class T, class C>
+    [[noreturn]] static void throw_invalid(const core::pair_batch<T>& in, const core::group_codes<C>& g,
+                                           const kano_pair_coder& coder, std::uint64_t bad) {
         std::size_t pos = 0;
         for (; pos < in.size; ++pos) {
+            if (g.codes != nullptr && static_cast<std::int64_t>(g.codes[pos]) - g.offset < 0) continue;
             const bool miss = in.missing != nullptr && in.missing[pos] != 0;
             if (!miss && coder.combine(coder.first_code(in.first[pos]), coder.second_code(in.second[pos])) == 26) break;
         }
