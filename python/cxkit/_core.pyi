@@ -628,3 +628,18 @@ def key_drivers_matrix(
 ) -> DriverResult: ...
 
 # ---- prioritize (src/register_prioritize.cpp)
+def prioritize(
+    impact: Any,
+    cost: Any,
+    *,
+    budget: Any = None,
+    impact_threshold: Any = None,
+    cost_threshold: Any = None,
+    on_invalid: str = "raise",
+    max_nodes: int = 20000000,
+    impact_replicates: Any = None,
+    threads: int = 1,
+) -> dict: ...
+def knapsack(impacts: Any, costs: Any, budget: float, max_nodes: int = 20000000) -> dict: ...
+def pareto_frontier(impacts: Any, costs: Any) -> npt.NDArray[Any]: ...
+def kano_impact(better: Any, worse: Any, better_weight: float = 1.0, worse_weight: float = 1.0) -> npt.NDArray[Any]: ...
