@@ -288,7 +288,11 @@ def _state_add(acc: Any, feature: Any, functional: Any, dysfunctional: Any, on_i
         keys, uniques = pd.factorize(np.asarray(feature, dtype=object), use_na_sentinel=True)
         if len(keys) != n:
             raise _core.InvalidArgumentError(f"feature has {len(keys)} values but functional has {n}")
-        lut = np.array([acc._feature_index(str(u)) for u in uniques] + [-1], dtype=np.int64)
+        if (keys < 0).any():
+            i = int(np.flatnonzero(keys < 0)[0])
+            raise _core.InvalidArgumentError(
+                f"feature: missing feature name at position {i} (a state row needs a feature)")
+        lut = np.array([acc._feature_index(str(u)) for u in uniques], dtype=np.int64)
         codes = lut[keys]
     if on_invalid == "raise":
         bad = ~(_missing(fv, mask) | _missing(dv, None)) & ~(_valid(fv, scale) & _valid(dv, scale))

@@ -378,7 +378,11 @@ def test_accumulator_equals_kano_and_options_in_result():
     assert acc.features[-1] == "new" and acc.result().loc["new", "category"] == "O"
     with pytest.raises(cx.InvalidInputError):
         acc.add("a", [1, 7], [5, 5])
+    with pytest.raises(cx.InvalidArgumentError, match="position 1"):
+        acc.add(["a", None], [1, 1], [5, 5])
     assert acc.n == len(df) + 1
+    acc.add(["a", "b"], [1, 7], [5, 5], on_invalid="drop")
+    assert (acc.n, acc.n_invalid) == (len(df) + 2, 1)
 
 
 def finite_pairs(max_size=30):
