@@ -284,7 +284,7 @@ public:
     /**
      * Adds rows: element (r, c) of `rows` is variable c of row r (rows.cols must equal
      * n_variables()); `weights` one per row or null (all 1). Rows are processed in fixed
-     * segments of 65,536 rows (blocks of 1,024 inside), each by a two-pass weighted mean and
+     * segments of 65,536 rows (blocks of 2,048 inside), each by a two-pass weighted mean and
      * co-moment, merged in order, so the result does not depend on `threads`.
      * @param names  variable names for the error message (may be empty).
      * @throws invalid_argument for a column count mismatch; invalid_input for invalid rows under
@@ -615,45 +615,93 @@ private:
         return 0;
     }
 
-    /// One segment [begin, end) into this (empty) state: blocks of 1,024 rows by two passes,
-    /// merged in order.
+    /// One segment [begin, end) into this (empty) state: blocks of 2,048 rows by two passes
+    /// (mean, then the symmetric rank update of the centred rows: Eigen's SYRK), merged in order.
     template <class T>
     void add_segment(core::matrix_view<T> rows, const double* weights, std::size_t begin, std::size_t end) {
-        constexpr std::size_t block = 1024;
+        constexpr std::size_t block = 2048;
         const auto k = static_cast<Eigen::Index>(k_);
-        Eigen::MatrixXd x(static_cast<Eigen::Index>(block), k);
+        // 8 rows of padding: columns 2,056 doubles apart, not a multiple of 4 KiB, so writing one
+        // row does not hit one cache set 16 times (4K aliasing).
+        Eigen::MatrixXd x(static_cast<Eigen::Index>(block + 8), k);
         Eigen::VectorXd w(static_cast<Eigen::Index>(block));
+        Eigen::MatrixXd com(k, k);
+        std::vector<std::uint8_t> flag(block);
         for (std::size_t b = begin; b < end; b += block) {
-            const std::size_t e = std::min(end, b + block);
-            Eigen::Index m = 0;
+            const std::size_t e = std::min(end, b + block), len = e - b;
             driver_accumulator part(k_);
-            for (std::size_t r = b; r < e; ++r) {
-                const int cls = classify(rows, weights, r);
+            // Gather the block (column by column when the columns are contiguous), flagging rows
+            // with a NaN (bit 1: missing) or ±inf (bit 2) in sweeps over the gathered columns.
+            std::fill(flag.begin(), flag.begin() + static_cast<std::ptrdiff_t>(len), std::uint8_t{0});
+            if (rows.row_stride == 1) {
+                for (Eigen::Index c = 0; c < k; ++c) {
+                    double* out = x.col(c).data();
+                    const T* in = &rows(b, static_cast<std::size_t>(c));
+                    for (std::size_t i = 0; i < len; ++i) out[i] = static_cast<double>(in[i]);
+                }
+            } else {
+                for (std::size_t i = 0; i < len; ++i)
+                    for (Eigen::Index c = 0; c < k; ++c)
+                        x(static_cast<Eigen::Index>(i), c) = static_cast<double>(rows(b + i, static_cast<std::size_t>(c)));
+            }
+            // x − x is 0 for finite values and NaN for NaN/±inf: one vectorised reduction tells
+            // whether the block needs the per-row sweep at all.
+            const auto gathered = x.topRows(static_cast<Eigen::Index>(len)).array();
+            if (std::is_floating_point<T>::value && (gathered - gathered).sum() != 0.0) {
+                for (Eigen::Index c = 0; c < k; ++c) {
+                    const double* col = x.col(c).data();
+                    for (std::size_t i = 0; i < len; ++i) {
+                        const double v = col[i];
+                        flag[i] |= static_cast<std::uint8_t>((v != v ? 1 : 0) | (v - v != 0.0 ? 2 : 0));
+                    }
+                }
+            }
+            std::size_t m = 0;
+            for (std::size_t i = 0; i < len; ++i) {
+                // Same classes as classify(): any NaN = missing, else ±inf or a bad weight = invalid.
+                int cls = (flag[i] & 1) ? 1 : (flag[i] ? 2 : 0);
+                if (cls == 0 && weights != nullptr && !core::valid_weight(weights[b + i])) cls = 2;
                 if (cls == 1) { ++part.n_missing_; continue; }
                 if (cls == 2) { ++part.n_invalid_; continue; }
-                ++part.n_;
-                for (std::size_t c = 0; c < k_; ++c) x(m, static_cast<Eigen::Index>(c)) = static_cast<double>(rows(r, c));
-                w(m) = weights != nullptr ? weights[r] : 1.0;
+                if (m != i) {
+                    for (Eigen::Index c = 0; c < k; ++c) x(static_cast<Eigen::Index>(m), c) = x(static_cast<Eigen::Index>(i), c);
+                }
+                if (weights != nullptr) w(static_cast<Eigen::Index>(m)) = weights[b + i];
                 ++m;
             }
+            part.n_ = m;
             if (m > 0) {
-                const auto xs = x.topRows(m);
-                const auto ws = w.head(m);
-                const double wsum = ws.sum();
+                const auto mi = static_cast<Eigen::Index>(m);
+                auto xs = x.topRows(mi);
+                double wsum;
+                Eigen::RowVectorXd mean, sum;
+                if (weights != nullptr) {
+                    const auto ws = w.head(mi);
+                    wsum = ws.sum();
+                    if (wsum > 0.0) {
+                        mean = (ws.transpose() * xs) / wsum;
+                        xs.rowwise() -= mean;
+                        sum = ws.transpose() * xs;
+                        xs.array().colwise() *= ws.array().sqrt();
+                    }
+                } else {
+                    wsum = static_cast<double>(m);
+                    mean = xs.colwise().sum() / wsum;
+                    xs.rowwise() -= mean;
+                    sum = xs.colwise().sum();
+                }
                 if (wsum > 0.0) {
-                    const Eigen::RowVectorXd mean = (ws.transpose() * xs) / wsum;
-                    Eigen::MatrixXd xc = xs.rowwise() - mean;
                     // Corrected two-pass: C = Σ w (x − m)(x − m)ᵀ − s sᵀ / W with s = Σ w (x − m),
                     // which removes the rounding error of the first pass's mean.
-                    const Eigen::RowVectorXd s = ws.transpose() * xc;
-                    const Eigen::MatrixXd y = xc.array().colwise() * ws.array().sqrt();
-                    Eigen::MatrixXd com = y.transpose() * y;
-                    com.noalias() -= s.transpose() * s / wsum;
+                    com.setZero();
+                    com.selfadjointView<Eigen::Lower>().rankUpdate(xs.transpose());
                     part.w_ = wsum;
                     for (Eigen::Index i = 0; i < k; ++i) {
-                        part.mean_[static_cast<std::size_t>(i)] = mean(i) + s(i) / wsum;
-                        for (Eigen::Index j = 0; j < k; ++j)
-                            part.com_[static_cast<std::size_t>(i * k + j)] = 0.5 * (com(i, j) + com(j, i));
+                        part.mean_[static_cast<std::size_t>(i)] = mean(i) + sum(i) / wsum;
+                        for (Eigen::Index j = 0; j <= i; ++j) {
+                            const double c = com(i, j) - sum(i) * sum(j) / wsum;
+                            part.com_[static_cast<std::size_t>(i * k + j)] = part.com_[static_cast<std::size_t>(j * k + i)] = c;
+                        }
                         // The correction can take a zero variance (equal values) a rounding error below 0.
                         double& diag = part.com_[static_cast<std::size_t>(i * k + i)];
                         diag = std::max(diag, 0.0);
