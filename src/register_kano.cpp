@@ -196,7 +196,7 @@ void register_kano(py::module_& m) {
            py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> group,
            py::array_t<std::int16_t, py::array::c_style | py::array::forcecast> cell, std::size_t n_respondents,
            std::size_t n_groups, const std::string& table, std::size_t n_boot, std::uint64_t seed,
-           unsigned threads) {
+           unsigned threads, double confidence) {
             const std::size_t n = static_cast<std::size_t>(respondent.size());
             if (static_cast<std::size_t>(group.size()) != n || static_cast<std::size_t>(cell.size()) != n)
                 throw cxkit::invalid_argument("respondent, group and cell must have one entry per row");
@@ -204,6 +204,7 @@ void register_kano(py::module_& m) {
             o.n_boot = n_boot;
             o.seed = seed;
             o.threads = threads;
+            o.confidence = confidence;
             const kano_table t = parse_table(table);
             cxkit::product::kano_bootstrap_result r;
             {
@@ -214,9 +215,24 @@ void register_kano(py::module_& m) {
             py::array_t<double> b({r.n_boot, r.n_groups}), w({r.n_boot, r.n_groups});
             std::copy(r.better.begin(), r.better.end(), b.mutable_data());
             std::copy(r.worse.begin(), r.worse.end(), w.mutable_data());
-            return py::make_tuple(b, w);
+            // Percentile intervals per group (stats::summarize_replicates: type-7 quantiles of the
+            // non-NaN replicates; NaN when fewer than 2 are valid).
+            py::array_t<double> lo_b(static_cast<py::ssize_t>(r.n_groups)), hi_b(static_cast<py::ssize_t>(r.n_groups));
+            py::array_t<double> lo_w(static_cast<py::ssize_t>(r.n_groups)), hi_w(static_cast<py::ssize_t>(r.n_groups));
+            std::vector<double> col(r.n_boot);
+            for (std::size_t g = 0; g < r.n_groups; ++g) {
+                for (std::size_t k = 0; k < r.n_boot; ++k) col[k] = r.better[k * r.n_groups + g];
+                auto sb = cxkit::stats::summarize_replicates(cxkit::core::span<const double>(col.data(), col.size()), confidence);
+                for (std::size_t k = 0; k < r.n_boot; ++k) col[k] = r.worse[k * r.n_groups + g];
+                auto sw = cxkit::stats::summarize_replicates(cxkit::core::span<const double>(col.data(), col.size()), confidence);
+                lo_b.mutable_data()[g] = sb.ci.low, hi_b.mutable_data()[g] = sb.ci.high;
+                lo_w.mutable_data()[g] = sw.ci.low, hi_w.mutable_data()[g] = sw.ci.high;
+            }
+            return py::make_tuple(b, w, lo_b, hi_b, lo_w, hi_w);
         },
         py::arg("respondent"), py::arg("group"), py::arg("cell"), py::arg("n_respondents"), py::arg("n_groups"),
         py::arg("table") = "standard", py::arg("n_boot") = 1000, py::arg("seed") = 0, py::arg("threads") = 0,
-        "Respondent bootstrap of Better and Worse: (better, worse) arrays of shape (n_boot, n_groups).");
+        py::arg("confidence") = 0.95,
+        "Respondent bootstrap of Better and Worse: (better, worse) replicate arrays of shape (n_boot,\n"
+        "n_groups) and the percentile intervals (better_lo, better_hi, worse_lo, worse_hi) per group.");
 }

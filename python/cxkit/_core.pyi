@@ -548,7 +548,15 @@ def kano_bootstrap(
     n_boot: int = 1000,
     seed: int = 0,
     threads: int = 0,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    confidence: float = 0.95,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
 
 # ---- drivers (src/register_drivers.cpp)
 

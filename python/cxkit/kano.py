@@ -27,7 +27,9 @@ Design
   ``bootstrap=B`` resamples respondents (seeded; the same for any thread count) for percentile
   intervals ``better_lo``/``better_hi``/``worse_lo``/``worse_hi``; the replicate matrices are in
   ``frame.attrs["better_replicates"]`` and ``frame.attrs["worse_replicates"]`` (shape
-  (B, rows of the frame), columns in the frame's row order).
+  (B, rows of the frame), columns in the frame's row order). Intervals are type-7 percentiles of
+  the replicates where Better/Worse is defined (NaN when fewer than 2 are). With ``by=`` the
+  respondents are resampled over all segments, so segment sizes vary between replicates.
 * **Accounting**: per row of the frame ``n + n_missing + n_invalid`` pairs;
   ``frame.attrs["n_missing_key"]`` rows had no feature (or no segment key) and
   ``frame.attrs["n_removed_rows"]`` rows belonged to removed respondents; together they add up
@@ -569,21 +571,12 @@ def kano(
 
     if bootstrap:
         grp = np.asarray(codes, dtype=np.int64) - offset
-        better, worse = _core.kano_bootstrap(resp_codes, grp, cell, n_resp, n_groups, spec, int(bootstrap),
-                                             int(seed), int(threads))
-        better, worse = better[:, observed], worse[:, observed]
-        tail = (1.0 - confidence) / 2.0
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                frame["better_lo"] = np.nanquantile(better, tail, axis=0)
-                frame["better_hi"] = np.nanquantile(better, 1.0 - tail, axis=0)
-                frame["worse_lo"] = np.nanquantile(worse, tail, axis=0)
-                frame["worse_hi"] = np.nanquantile(worse, 1.0 - tail, axis=0)
-        frame.attrs["better_replicates"] = better
-        frame.attrs["worse_replicates"] = worse
+        better, worse, blo, bhi, wlo, whi = _core.kano_bootstrap(
+            resp_codes, grp, cell, n_resp, n_groups, spec, int(bootstrap), int(seed), int(threads), float(confidence))
+        frame["better_lo"], frame["better_hi"] = blo[observed], bhi[observed]
+        frame["worse_lo"], frame["worse_hi"] = wlo[observed], whi[observed]
+        frame.attrs["better_replicates"] = better[:, observed]
+        frame.attrs["worse_replicates"] = worse[:, observed]
 
     if seg_keys is not None:
         counts = frame[list(_CATEGORIES)].to_numpy(dtype=np.int64)
