@@ -7,6 +7,8 @@ Instances (seeded): n items, costs uniform on [1, 1000), budget = half the total
     weakly correlated   impact = max(1, cost + uniform(-100, 100))
     integer weak corr.  integer costs 1..100, impact = max(1, cost + integer in [-10, 10]) (the
                         numpy DP over capacities is exact here and runs too)
+    integer strong      integer costs 1..100, impact = cost + 10 (hard for branch and bound:
+                        cxkit switches to its capacity DP + targeted search)
 
     cxkit   cx.prioritize(impact=, cost=, budget=) -- the whole table (ratio, rank, quadrants,
             frontier) plus the exact selection; sums of costs are exact, so the selection is
@@ -41,9 +43,9 @@ from compare_survey import Mismatch, best_of, versions
 
 def instance(kind: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
     rng = np.random.default_rng(seed)
-    if kind == "integer_weak":
+    if kind.startswith("integer"):
         c = rng.integers(1, 101, n).astype(float)
-        p = np.maximum(1.0, c + rng.integers(-10, 11, n))
+        p = np.maximum(1.0, c + rng.integers(-10, 11, n)) if kind == "integer_weak" else c + 10.0
         return p, c, float(c.sum() // 2)
     c = rng.uniform(1, 1000, n)
     p = rng.uniform(1, 1000, n) if kind == "uncorrelated" else np.maximum(1.0, c + rng.uniform(-100, 100, n))
@@ -87,7 +89,7 @@ def main() -> int:
         scipy = None
     failures = 0
     for n in args.items:
-        for kind in ("uncorrelated", "weakly_correlated", "integer_weak"):
+        for kind in ("uncorrelated", "weakly_correlated", "integer_weak", "integer_strong"):
             p, c, budget = instance(kind, n, seed=n)
             t_cx, table = best_of(lambda: run_cxkit(p, c, budget), args.repeat)
             sel = table["selected"].to_numpy()
@@ -110,7 +112,7 @@ def main() -> int:
                     note = "feasible" if fits else "over budget on exact sums"
                     line += (f" | HiGHS {t_h * 1e3:9.2f} ms ({t_h / t_cx:6.1f}x cxkit; its selection {note}, "
                              f"impact {float(gain):+.3g} vs cxkit)")
-                if kind == "integer_weak":
+                if kind.startswith("integer"):
                     t_d, zd = best_of(lambda: run_dp(p, c, budget), args.repeat)
                     if zd != z:
                         raise Mismatch(f"{kind} n={n}: DP {zd} != cxkit {z}")

@@ -152,12 +152,16 @@ def test_budget_edge_cases():
     assert not t["selected"].any() and t.attrs["total_impact"] is None and t.attrs["budget"] is None
 
 
-@pytest.mark.parametrize("kind", ["uncorrelated", "weakly_correlated"])
+@pytest.mark.parametrize("kind", ["uncorrelated", "weakly_correlated", "strongly_correlated"])
 def test_three_thousand_items_against_the_dynamic_programme(kind):
-    rng = np.random.default_rng(42 if kind == "uncorrelated" else 43)
+    rng = np.random.default_rng(len(kind))
     n = 3000
     c = rng.integers(1, 101, n)
-    p = rng.integers(1, 101, n) if kind == "uncorrelated" else np.maximum(1, c + rng.integers(-10, 11, n))
+    p = {
+        "uncorrelated": lambda: rng.integers(1, 101, n),
+        "weakly_correlated": lambda: np.maximum(1, c + rng.integers(-10, 11, n)),
+        "strongly_correlated": lambda: c + 10,
+    }[kind]()
     cap = int(c.sum() // 2)
     t = run(p, c, cap)
     z, least = dp_knapsack(p.tolist(), c.tolist(), cap)

@@ -44,10 +44,15 @@
  * a greedy incumbent, variable fixing by the Dantzig bound (an item whose opposite decision
  * cannot reach the incumbent is fixed, which leaves a small "core" of free items for typical
  * instances), then a depth-first branch and bound over the free items, include-first, with the
- * Dantzig bound evaluated in O(log n) from exact prefix sums. The search visits at most
- * `knapsack_options::max_nodes` nodes and otherwise throws `numerical_error` naming the limit
- * (adversarial instances, e.g. strongly correlated ones with thousands of items, can need
- * exponentially many nodes).
+ * Dantzig bound evaluated in O(log n) from exact prefix sums. When that search needs more than
+ * 2^18 nodes and the costs are integers of a small capacity in their unit (at most 2^21 units,
+ * free items × capacity <= 2^29: e.g. costs in days or whole currency units), a dynamic programme
+ * over capacities gives the optimum's exact impact and least cost, and a targeted search finds
+ * the first subset in include-first order with exactly those totals (strongly correlated integer
+ * instances of thousands of items take well under a second). Otherwise the search visits at
+ * most `knapsack_options::max_nodes` nodes (per phase) and then throws `numerical_error` naming
+ * the limit: real-valued strongly correlated instances (impact = cost + constant) of more than
+ * about a hundred items can need exponentially many nodes.
  */
 #ifndef CXKIT_PRODUCT_PRIORITIZE_HPP
 #define CXKIT_PRODUCT_PRIORITIZE_HPP
@@ -375,9 +380,17 @@ knapsack_result prio_search(const std::vector<std::size_t>& cand, const std::vec
     std::vector<frame> stack;
     stack.push_back({0, in_p, cap0, 0});
     std::uint64_t nodes = 0;
+    // Targeted mode (after the capacity DP below found the optimum's impact and least cost):
+    // the first leaf with exactly that impact and cost is the answer, and the search stops.
+    bool targeted = false, found = false;
     const auto record = [&](U pp, U used, std::size_t j_end, bool take_rest) {
         // Leaf: items from j_end on are all taken (take_rest) or all left out.
-        if (!(pp > best_p || (pp == best_p && used < best_w))) return;
+        if (targeted) {
+            if (!(pp == best_p && used == best_w)) return;
+            found = true;
+        } else if (!(pp > best_p || (pp == best_p && used < best_w))) {
+            return;
+        }
         best_p = pp;
         best_w = used;
         best_x = x;
@@ -385,16 +398,15 @@ knapsack_result prio_search(const std::vector<std::size_t>& cand, const std::vec
         const long double zl = prio_to_ld(pp);
         if (zl > z) z = zl;
     };
-    while (!stack.empty()) {
+    // Runs the search until it is done (true) or `limit` nodes have been visited (false; it can
+    // be resumed).
+    const auto search = [&](std::uint64_t limit) -> bool {
+    while (!stack.empty() && !found) {
         frame& fr = stack.back();
         const std::size_t j = fr.j;
         if (fr.stage == 0) {
-            if (++nodes > options.max_nodes)
-                CXKIT_THROW(numerical_error,
-                            "knapsack: the exact search needed more than max_nodes = " +
-                                std::to_string(options.max_nodes) + " branch-and-bound nodes (" + std::to_string(m) +
-                                " candidate items, " + std::to_string(f) +
-                                " left free after fixing); raise max_nodes to search longer");
+            if (nodes >= limit) return false;
+            ++nodes;
             const U pp = fr.p, cap = fr.cap;
             const U used = C - cap;
             // Everything left fits: taking all of it is this node's only best completion.
@@ -425,7 +437,7 @@ knapsack_result prio_search(const std::vector<std::size_t>& cand, const std::vec
                 // At best a tie in impact: worth searching only for a cheaper subset.
                 if (pp >= best_p) {  // pp == best_p: taking nothing more is the only tie
                     record(pp, used, j, false);
-                    stack.pop_back();
+                    if (!stack.empty()) stack.pop_back();
                     continue;
                 }
                 const U need = FP[j] + (best_p - pp);
@@ -438,8 +450,9 @@ knapsack_result prio_search(const std::vector<std::size_t>& cand, const std::vec
                 const long double least = prio_to_ld(used + (FW[mc - 1] - FW[j])) +
                                           prio_to_ld(need - FP[mc - 1]) / frho[mc - 1];
                 // Costs are integers in units of 2^cu too: a cost below best_w is <= best_w − 1.
+                // (In targeted mode the goal is a cost equal to best_w.)
                 const long double bw = prio_to_ld(best_w);
-                if (least * (1.0L - prio_prune_margin) > (bw < exact_limit ? bw - 1.0L : bw)) {
+                if (least * (1.0L - prio_prune_margin) > (bw < exact_limit && !targeted ? bw - 1.0L : bw)) {
                     stack.pop_back();
                     continue;
                 }
@@ -458,6 +471,55 @@ knapsack_result prio_search(const std::vector<std::size_t>& cand, const std::vec
         const frame child{next_different[cur.j], cur.p, cur.cap, 0};
         stack.pop_back();
         stack.push_back(child);
+    }
+    return true;
+    };
+    const auto too_many = [&]() {
+        CXKIT_THROW(numerical_error, "knapsack: the exact search needed more than max_nodes = " +
+                                         std::to_string(options.max_nodes) + " branch-and-bound nodes (" +
+                                         std::to_string(m) + " candidate items, " + std::to_string(f) +
+                                         " left free after fixing); raise max_nodes to search longer");
+    };
+    // A first search with a small node budget solves typical instances. If it does not finish
+    // and the costs are integers of a small capacity in their unit, a dynamic programme over
+    // capacities (Bellman 1957; O(free items × capacity)) gives the optimum's exact impact z*
+    // and its least cost w*, and a targeted search finds the first subset in include-first
+    // order with exactly (z*, w*) - the same subset the full search would choose.
+    const std::uint64_t probe = std::min<std::uint64_t>(options.max_nodes, std::uint64_t{1} << 18);
+    if (!search(probe)) {
+        constexpr std::uint64_t max_capacity = std::uint64_t{1} << 21, max_work = std::uint64_t{1} << 29;
+        const bool dp_ok = cap0 <= U(max_capacity) &&
+                           static_cast<std::uint64_t>(f) * prio_to_double(cap0) <= static_cast<double>(max_work);
+        if (dp_ok) {
+            const std::size_t capn = static_cast<std::size_t>(prio_to_double(cap0));
+            std::vector<U> best(capn + 1, U(0));
+            for (std::size_t j = 0; j < f; ++j) {
+                const std::size_t wj = static_cast<std::size_t>(prio_to_double(fw[j]));
+                for (std::size_t c = capn; c >= wj && c + 1 > 0; --c) {
+                    const U cand_p = best[c - wj] + fp[j];
+                    if (cand_p > best[c]) best[c] = cand_p;
+                    if (c == 0) break;
+                }
+            }
+            std::size_t least_c = 0;
+            while (best[least_c] != best[capn]) ++least_c;
+            const U goal_p = in_p + best[capn], goal_w = in_w + U(least_c);
+            if (goal_p > best_p || (goal_p == best_p && goal_w < best_w)) {
+                // The greedy incumbent is not the answer: search for the goal from the root.
+                targeted = true;
+                best_p = goal_p;
+                best_w = goal_w;
+                z = prio_to_ld(goal_p);
+                stack.clear();
+                stack.push_back({0, in_p, cap0, 0});
+                std::fill(x.begin(), x.end(), std::uint8_t{0});
+                if (!search(nodes + options.max_nodes) || !found) too_many();
+            }
+            // else: the greedy subset has the optimum's impact and least cost, and it is the first
+            // subset in include-first order: it is the answer.
+        } else if (!search(options.max_nodes)) {
+            too_many();
+        }
     }
     out.nodes = nodes;
     std::vector<std::size_t> picked;
