@@ -479,6 +479,27 @@ TEST_CASE("drivers: constant and collinear drivers raise a numerical error namin
     }
 }
 
+TEST_CASE("drivers: correlation matrix and subset checks") {
+    dataset d = make_data(400, 3, 24);
+    for (std::size_t i = 0; i < d.n; ++i) d.x[i * d.k + 2] = 7.0;  // driver 2 constant
+    const auto a = state_of(d);
+    const auto r = a.correlation();
+    const auto m = two_pass(d);
+    CHECK(r[0] == 1.0);
+    CHECK_REL(r[1], static_cast<double>(m.com[1] / std::sqrt(m.com[0] * m.com[5])), 1e-12);
+    for (std::size_t j = 0; j < 4; ++j) {
+        CHECK(std::isnan(r[2 * 4 + j]));  // the constant variable's row and column are NaN
+        CHECK(std::isnan(r[j * 4 + 2]));
+    }
+    const auto ok = state_of(make_data(400, 3, 25));
+    const std::vector<std::size_t> bad = {0}, twice = {1, 1}, out = {4};
+    CHECK_THROWS_AS(ok.subset_r_squared(bad), cxkit::invalid_argument);
+    CHECK_THROWS_AS(ok.subset_r_squared(twice), cxkit::invalid_argument);
+    CHECK_THROWS_AS(ok.subset_r_squared(out), cxkit::invalid_argument);
+    CHECK(ok.subset_r_squared(std::vector<std::size_t>{}) == 0.0);
+    CHECK_THROWS_AS(a.subset_r_squared(std::vector<std::size_t>{1}), cxkit::numerical_error);
+}
+
 TEST_CASE("drivers: Shapley refuses more than 20 drivers and says why") {
     const dataset d = make_data(100, 21, 20, false);
     driver_options o;

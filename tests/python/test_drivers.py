@@ -424,3 +424,20 @@ def test_large_split_merges_to_1e12_relative():
     assert np.max(np.abs(merged.comoments - whole.comoments) / d) < 1e-12
     ref = np.cov(X, rowvar=False, aweights=w, ddof=0) * w.sum()
     assert np.max(np.abs(whole.comoments - ref) / d) < 1e-12
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import cxkit.drivers
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    tests = [t for t in finder.find(cxkit.drivers, globs={"cx": cx}) if t.examples]
+    tests.append(doctest.DocTestParser().get_doctest(cx.DriverAccumulator.__doc__, {"cx": cx}, "DriverAccumulator", None, 0))
+    report: list[str] = []
+    for t in tests:
+        runner.run(t, out=report.append)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 10
+    assert result.failed == 0, "".join(report)

@@ -30,6 +30,10 @@
  * outside [1e-150, 1e150] other than 0) is invalid (raise, or drop and count in n_invalid).
  * A constant target or driver, or drivers whose correlation matrix is (numerically) singular,
  * make `result()` throw `numerical_error` naming them.
+ *
+ * Importance-performance analysis (`cx.ipa`, python/cxkit/drivers.py) derives importance from
+ * this state too: `correlation()` row 0 (Pearson correlation with the overall score) or the
+ * relative weights of `result()`.
  */
 #ifndef CXKIT_PRODUCT_DRIVERS_HPP
 #define CXKIT_PRODUCT_DRIVERS_HPP
@@ -144,13 +148,6 @@ inline std::string variable_name(const std::vector<std::string>& names, std::siz
     if (i < names.size()) return "'" + names[i] + "'";
     return i == 0 ? std::string("target") : "driver " + std::to_string(i);
 }
-
-/// Weighted moments of a block of rows; the pieces the state merges.
-struct moments {
-    double w = 0.0;
-    Eigen::VectorXd mean;
-    Eigen::MatrixXd com;
-};
 
 /**
  * R² of every subset of the drivers: out[mask] = r_Sᵀ R_SS⁻¹ r_S with S the set bits of mask
