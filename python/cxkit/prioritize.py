@@ -104,9 +104,10 @@ def _float_with_missing(values: Any, argname: str, missing: np.ndarray) -> np.nd
     return out
 
 
-def _replicates(reps: Any, labels: pd.Index, pos: Optional[np.ndarray], argname: str) -> np.ndarray:
-    """A (B, rows) float64 matrix in row order from an array (columns in row order, or in the
-    order of an aligned Series when ``pos`` is given) or a DataFrame whose columns are item labels."""
+def _replicates(reps: Any, labels: pd.Index, pos: Optional[np.ndarray], source_len: int, argname: str) -> np.ndarray:
+    """A (B, rows) float64 matrix in row order from an array (columns in row order, or, when
+    ``pos`` is given, in the order of the aligned impact Series of length ``source_len``) or a
+    DataFrame whose columns are item labels."""
     n = len(labels)
     if isinstance(reps, pd.DataFrame):
         if not reps.columns.is_unique:
@@ -120,8 +121,10 @@ def _replicates(reps: Any, labels: pd.Index, pos: Optional[np.ndarray], argname:
     if m.ndim != 2:
         raise _core.InvalidArgumentError(f"{argname}: expected a 2-D array (replicates x items), got shape {m.shape}")
     if pos is not None:
-        if m.shape[1] != len(pos) and m.shape[1] <= int(pos.max(initial=-1)):
-            raise _core.InvalidArgumentError(f"{argname}: has {m.shape[1]} columns, fewer than the impact series")
+        if m.shape[1] != source_len:
+            raise _core.InvalidArgumentError(
+                f"{argname}: expected shape (replicates, {source_len}) like the impact series, got {m.shape}"
+            )
         out = np.full((m.shape[0], n), np.nan)
         out[:, pos >= 0] = m[:, pos[pos >= 0]]
         return out
@@ -237,10 +240,14 @@ def prioritize(
         raise _core.InvalidArgumentError(f"item: duplicate label {dup!r} at positions {where[0]} and {where[1]}")
     imp = _float_with_missing(imp_values, "impact", missing_label)
     cst = _float_with_missing(cost_values, "cost", missing_label)
-    reps = impact_replicates
-    if reps is None and isinstance(impact, pd.Series):
-        reps = impact.attrs.get("impact_replicates")
-    rep_matrix = None if reps is None else _replicates(reps, labels, imp_pos, "impact_replicates")
+    # Explicit replicates are in row order (or labelled); those carried by an impact Series follow
+    # the Series' order and are aligned like it.
+    rep_matrix = None
+    if impact_replicates is not None:
+        rep_matrix = _replicates(impact_replicates, labels, None, n, "impact_replicates")
+    elif isinstance(impact, pd.Series) and impact.attrs.get("impact_replicates") is not None:
+        rep_matrix = _replicates(impact.attrs["impact_replicates"], labels, imp_pos, len(impact),
+                                 "impact.attrs['impact_replicates']")
     out = _core.prioritize(
         imp,
         cst,

@@ -379,6 +379,23 @@ def test_kano_replicates_flow_into_frontier_and_selected_shares():
     assert "selected_share" not in t3.columns
 
 
+def test_explicit_replicates_are_in_row_order_even_with_an_aligned_series():
+    k = pd.DataFrame({"better": [0.5, 0.1], "worse": [-0.5, -0.1]}, index=["x", "y"])
+    k.attrs.update(better_replicates=np.array([[0.5, 0.1]]), worse_replicates=np.array([[0.0, 0.0]]))
+    imp = cx.kano_impact(k)
+    items = pd.DataFrame({"f": ["y", "x"], "c": [1.0, 1.0]})
+    # from the series: y has replicate impact 0.1, x 0.5 -> only x on the frontier
+    t = cx.prioritize(items, item="f", impact=imp, cost="c")
+    assert t["frontier_share"].tolist() == [0.0, 1.0]
+    # explicit, in row order (y, x): y 0.9, x 0.2 -> only y
+    t = cx.prioritize(items, item="f", impact=imp, cost="c", impact_replicates=np.array([[0.9, 0.2]]))
+    assert t["frontier_share"].tolist() == [1.0, 0.0]
+    bad = imp.copy()
+    bad.attrs["impact_replicates"] = np.ones((2, 3))
+    with pytest.raises(cx.InvalidArgumentError, match="like the impact series"):
+        cx.prioritize(items, item="f", impact=bad, cost="c")
+
+
 def test_replicate_errors():
     with pytest.raises(cx.InvalidArgumentError, match="impact_replicates"):
         run([1.0, 2.0], [1.0, 1.0], impact_replicates=np.ones((3, 5)))

@@ -21,13 +21,14 @@
  * Exactness of the knapsack (knapsack()):
  * - every impact and cost is a double, i.e. an integer multiple of a power of two. The costs are
  *   written exactly as integers in units of 2^e (e = the lowest set bit among the costs that can
- *   be chosen), and the impacts likewise in their own unit, in 128-bit unsigned integers. Sums of
- *   any subset are then exact integers, so "total cost <= budget" is decided on the exact sum
- *   (S · 2^e <= budget ⟺ S <= floor(budget · 2^-e), and budget · 2^-e is exact), and two subsets'
- *   total impacts are compared exactly. No rounding or scaling to a grid ever happens. If the
- *   values span so many binary orders of magnitude that the exact sums need more than 126 bits
- *   (e.g. costs from 1e-20 to 1e20 with full 53-bit mantissas) the function refuses with
- *   `numerical_error` instead of rounding;
+ *   be chosen), and the impacts likewise in their own unit, in 128-bit unsigned integers (or,
+ *   when the values span so many binary orders of magnitude that sums need more than 126 bits,
+ *   e.g. costs from 1e-20 to 1e20 with full 53-bit mantissas, 2240-bit ones from
+ *   Boost.Multiprecision, enough for any doubles). Sums of any subset are then exact integers,
+ *   so "total cost <= budget" is decided on the exact sum (S · 2^e <= budget ⟺
+ *   S <= floor(budget · 2^-e), computed by shifting budget's mantissa), and two subsets' total
+ *   impacts are compared exactly. No rounding or scaling to a grid ever happens; the reported
+ *   totals are the exact sums rounded once to double;
  * - bounds (the Dantzig LP relaxation) are computed in long double only to prune the search; a
  *   node is pruned only when its bound is below the incumbent by a relative margin of 1e-12,
  *   far above the bound's rounding error (< 1e-14 relative), so pruning never discards a subset
@@ -592,8 +593,7 @@ inline knapsack_result prio_solve_knapsack(core::span<const double> impacts, cor
  * @param impacts finite, >= 0.   @param costs finite, > 0, same length.
  * @param budget  any number but NaN (+inf: everything with positive impact; <= 0: nothing).
  * @throws invalid_input naming the first bad item; invalid_argument for mismatched lengths or a
- *         NaN budget; numerical_error beyond `options.max_nodes` nodes or when exact sums would
- *         need more than 126 bits.
+ *         NaN budget; numerical_error beyond `options.max_nodes` nodes.
  */
 inline knapsack_result knapsack(core::span<const double> impacts, core::span<const double> costs, double budget,
                                 const knapsack_options& options = {}) {
