@@ -441,3 +441,15 @@ def test_docstring_examples_run():
     result = runner.summarize(verbose=False)
     assert result.attempted >= 10
     assert result.failed == 0, "".join(report)
+
+
+def test_unsupported_types_and_missing_weights():
+    df = make_frame(n=40, seed=16)
+    with pytest.raises(cx.UnsupportedTypeError, match="drivers"):
+        cx.key_drivers(df.assign(d1=["x"] * 40), target="overall", drivers=DRIVERS)
+    w = pd.array(df["w"].to_numpy(), dtype="Float64")
+    w[7] = pd.NA  # a missing weight is an invalid weight
+    with pytest.raises(cx.InvalidInputError, match="invalid weight at row 7"):
+        cx.key_drivers(df.assign(w=w), target="overall", drivers=DRIVERS, weights="w")
+    kd = cx.key_drivers(df.assign(w=w), target="overall", drivers=DRIVERS, weights="w", on_invalid="drop")
+    assert (kd.attrs["n"], kd.attrs["n_invalid"]) == (39, 1)
