@@ -33,6 +33,10 @@ TEST_CASE("distributions: two-sided Student-t critical values") {
     // df = 2 has a closed form: t_{a,2} = (2a - 1) / sqrt(2 a (1 - a)); a = 0.995 -> 9.924843200918293
     CHECK(t_critical(0.99, 2) == doctest::Approx(0.99 / std::sqrt(2.0 * 0.995 * 0.005)).epsilon(1e-12));
     CHECK(t_critical(0.99, 2) == doctest::Approx(9.924843200918293).epsilon(1e-12));
+    // df near 0 (two ratings weighted 1 and 237: n_eff - 1 = 0.0084): the quantile exceeds the
+    // double range (scipy: t.ppf(0.975, 0.0084) = inf), so the critical value is +inf.
+    CHECK(std::isinf(t_critical(0.95, (238.0 * 238.0) / (1.0 + 237.0 * 237.0) - 1.0)));
+    CHECK(t_critical(0.95, (238.0 * 238.0) / (1.0 + 237.0 * 237.0) - 1.0) > 0);
     // Non-integer df (Kish n_eff - 1) lies between its integer neighbours.
     const double t_9_5 = t_critical(0.95, 9.5);
     CHECK(t_9_5 < t_critical(0.95, 9));

@@ -63,14 +63,10 @@ TEST_CASE("intervals: Wilson interval is NaN for n <= 0 and exact at the boundar
     CHECK(cxkit::stats::wilson_interval(1.0, 10.0, z95).low == doctest::Approx(10.0 / (10.0 + z95 * z95)).epsilon(1e-14));
 }
 
-// KNOWN BUG (include/cxkit/stats/intervals.hpp:233-235): the bounds are computed as
-// centre -+ half, which rounds, so for p = 0 the lower bound is not exactly 0 and for p = 1 the
-// upper bound is not exactly 1: wilson_interval(0, 7, 1.959963984540054).low = 2.78e-17 and
-// wilson_interval(1, 10, 1.959963984540054).high = 0.99999999999999989 (236 and 299 of
-// n = 1..1000 are affected). The interval then misses its own point estimate: a CSAT of 100% (10
-// ratings of 5) reports ci_high = 99.999999999999986 < csat. Expected: low == 0 exactly when
-// p == 0 and high == 1 exactly when p == 1 (the textbook form (2np + z^2 -+ z sqrt(z^2 + 4np(1-p)))
-
+// Regression: bounds computed as centre -+ half round, so for p = 0 the lower bound was not
+// exactly 0 (wilson_interval(0, 7, z95).low = 2.78e-17) and for p = 1 the upper bound not exactly
+// 1 (0.99999999999999989 for n = 10), and a CSAT of 100% reported ci_high < csat. The bounds must
+// be exactly 0 when p == 0 and exactly 1 when p == 1.
 TEST_CASE("intervals: Wilson bounds are exactly 0 at p = 0 and exactly 1 at p = 1") {
     int inexact = 0;
     for (int n = 1; n <= 1000; ++n) {
@@ -126,6 +122,13 @@ TEST_CASE("intervals: symmetric_interval and clip") {
     const auto s = cxkit::stats::symmetric_interval(30.0, 7.5, 2.0);
     CHECK(s.low == 15.0);
     CHECK(s.high == 45.0);
+    // An infinite critical value: unbounded with any spread, a point without spread.
+    const auto wide = cxkit::stats::symmetric_interval(3.0, 0.5, std::numeric_limits<double>::infinity());
+    CHECK(wide.low == -std::numeric_limits<double>::infinity());
+    CHECK(wide.high == std::numeric_limits<double>::infinity());
+    const auto point = cxkit::stats::symmetric_interval(3.0, 0.0, std::numeric_limits<double>::infinity());
+    CHECK(point.low == 3.0);
+    CHECK(point.high == 3.0);
     const auto n = cxkit::stats::symmetric_interval(nan_v, 1.0, 2.0);
     CHECK(std::isnan(n.low));
     CHECK(std::isnan(n.high));

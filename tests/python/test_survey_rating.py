@@ -91,6 +91,20 @@ def test_weighted_std_uses_reliability_weights_not_frequency_weights(rng):
     assert r.mean_ci_high - r.mean == pytest.approx(t * reliability / math.sqrt(n_eff), rel=1e-10)
 
 
+def test_effective_size_near_one_gives_unbounded_or_point_interval():
+    # Weights 1 and 237: n_eff = 238^2 / (1 + 237^2) = 1.0084, df = 0.0084, where the t quantile
+    # overflows double (scipy gives inf). No exception: the interval is unbounded, or a point when
+    # the two ratings agree (no spread).
+    assert math.isinf(stats.t.ppf(0.975, 238**2 / (1 + 237**2) - 1))
+    r = cx.csat([3.0, 5.0], weights=[1.0, 237.0])
+    assert r.n == 2 and r.mean_ci_low == -math.inf and r.mean_ci_high == math.inf
+    acc = cx.RatingAccumulator(scale=(0, 10))
+    acc.add([0.0], weights=[1.0])
+    acc.add([0.0], weights=[237.0])
+    res = acc.result()
+    assert res.mean == 0.0 and res.mean_ci_low == 0.0 and res.mean_ci_high == 0.0
+
+
 def test_constant_weights_do_not_change_anything_but_counts(rng):
     x = random_scores(rng, 100, 1, 5)
     a = cx.csat(x)

@@ -10,6 +10,7 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "cxkit/config.hpp"
 #include "cxkit/core/validate.hpp"
@@ -51,12 +52,16 @@ inline double two_sided_p_normal(double z) {
 }
 
 /// Two-sided Student-t critical value for `confidence` with `df` > 0 (non-integer df allowed,
-/// as with Kish's n_eff − 1). NaN when df <= 0.
+/// as with Kish's n_eff − 1). NaN when df <= 0; +inf when it exceeds the double range (df near
+/// 0, e.g. two ratings weighted 1 and 237: n_eff − 1 = 0.0084), where Boost reports overflow.
 inline double t_critical(double confidence, double df) {
     core::check_confidence(confidence);
     if (!(df > 0.0)) return std::numeric_limits<double>::quiet_NaN();
-    return boost::math::quantile(
-        boost::math::complement(students_t_dist(df), (1.0 - confidence) / 2.0));
+    try {
+        return boost::math::quantile(boost::math::complement(students_t_dist(df), (1.0 - confidence) / 2.0));
+    } catch (const std::overflow_error&) {
+        return std::numeric_limits<double>::infinity();
+    }
 }
 
 /// Two-sided Student-t p-value 2 P(T_df > |t|) for df > 0 (non-integer df allowed, as with

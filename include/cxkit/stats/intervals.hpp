@@ -54,7 +54,9 @@ inline interval newcombe_interval(double p1, double n1, double p2, double n2, do
 
 /// estimate ± critical · se (NaN propagates).
 inline interval symmetric_interval(double estimate, double se, double critical) noexcept {
-    return {estimate - critical * se, estimate + critical * se};
+    // No spread gives a point even when the critical value is infinite (inf · 0 would be NaN).
+    const double margin = se == 0.0 ? 0.0 : critical * se;
+    return {estimate - margin, estimate + margin};
 }
 
 /// Clips both bounds to [lo, hi], keeping NaN.
