@@ -321,7 +321,10 @@ public:
     /**
      * Merge (Chan, Golub & LeVeque 1979, weighted form). For parts a and b with total weights
      * W_a, W_b, means m_a, m_b and co-moments C_a, C_b, let W = W_a + W_b and δ = m_b − m_a.
-     * The merged mean is m = (W_a m_a + W_b m_b)/W = m_a + δ W_b/W. Writing x − m = (x − m_a) −
+     * The merged mean is m = (W_a m_a + W_b m_b)/W = m_a + δ W_b/W; it is evaluated as
+     * (W_a/W) m_a + (W_b/W) m_b, which cannot overflow, keeps the relative error of each mean at a
+     * few ulps (m_a + δ W_b/W cancels when W_a ≪ W_b) and is exactly symmetric in a and b, so
+     * a + b == b + a bit for bit. Writing x − m = (x − m_a) −
      * δ W_b/W for the rows of a, Σ_a w (x − m)(x − m)ᵀ = C_a + W_a (W_b/W)² δδᵀ (the cross terms
      * vanish because Σ_a w (x − m_a) = 0); likewise for b with x − m = (x − m_b) + δ W_a/W:
      * C_b + W_b (W_a/W)² δδᵀ. Summing, W_a W_b (W_b + W_a)/W² = W_a W_b / W, so
@@ -343,13 +346,13 @@ public:
             return *this;
         }
         const double w = w_ + o.w_;
-        const double fb = o.w_ / w, cross = w_ * o.w_ / w;
+        const double fa = w_ / w, fb = o.w_ / w, cross = fa * fb * w;  // W_a W_b / W, symmetric, no overflow
         std::vector<double> delta(k_);
         for (std::size_t i = 0; i < k_; ++i) delta[i] = o.mean_[i] - mean_[i];
-        for (std::size_t i = 0; i < k_; ++i) mean_[i] += delta[i] * fb;
+        for (std::size_t i = 0; i < k_; ++i) mean_[i] = fa * mean_[i] + fb * o.mean_[i];
         for (std::size_t i = 0; i < k_; ++i)
             for (std::size_t j = 0; j < k_; ++j)
-                com_[i * k_ + j] += o.com_[i * k_ + j] + delta[i] * delta[j] * cross;
+                com_[i * k_ + j] = (com_[i * k_ + j] + o.com_[i * k_ + j]) + delta[i] * delta[j] * cross;
         w_ = w;
         return *this;
     }
