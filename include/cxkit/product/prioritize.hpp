@@ -68,6 +68,9 @@
 #include <utility>
 #include <vector>
 
+// Boost.Multiprecision includes Boost.Math headers: cxkit's Boost.Math configuration first.
+#include "cxkit/stats/boost_math.hpp"
+
 #include <boost/multiprecision/cpp_int.hpp>
 
 #include "cxkit/config.hpp"
