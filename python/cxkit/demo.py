@@ -5,8 +5,9 @@ a 1-5 satisfaction score, a 1-7 effort score, survey weights, a few missing and 
 answers), prints NPS, CSAT and CES per segment and month with intervals and the
 segment-vs-rest comparisons (Holm-adjusted); then a marketplace's seller ratings (DSR against
 category peers, the monthly cap, a seller's sliding DSR: ``_demo_ratings``) and a complaint log
-(Pareto, u chart, trend, rate ratio, a -20% target: ``_demo_complaints``). Every table is written
-to CSV.
+(Pareto, u chart, trend, rate ratio, a -20% target: ``_demo_complaints``), and feature research
+(a Kano questionnaire, key drivers and the importance-performance grid, an impact-cost plan within
+a budget: ``_demo_product``). Every table is written to CSV.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._demo_complaints import complaints_demo
+from ._demo_product import product_demo
 from ._demo_ratings import ratings_demo
 from .survey import ces, compare_segments, csat, nps
 
@@ -186,8 +188,10 @@ def run(out_dir: Optional[str] = "cxkit-demo", *, n: int = 6000, seed: int = 202
     # Seller ratings (DSR) and complaints: their own seeded data, tables and CSV files.
     ratings = ratings_demo(quiet=quiet, out_dir=out_dir, seed=seed)
     complaints = complaints_demo(quiet=quiet, out_dir=out_dir)
+    product = product_demo(quiet=quiet, out_dir=out_dir, seed=seed)
     tables.update(ratings)
     tables.update(complaints)
+    tables.update(product)
     if out_dir and not quiet:
         written = len([f for f in os.listdir(out_dir) if f.endswith(".csv")])
         print(f"\nWrote {written} CSV files to {os.path.abspath(out_dir)}/")

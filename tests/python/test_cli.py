@@ -26,6 +26,9 @@ def demo_dir(tmp_path_factory):
     assert "Each segment vs the rest" in proc.stdout
     assert "Shipping DSR vs category peers" in proc.stdout
     assert "Pareto" in proc.stdout
+    assert "Kano categories" in proc.stdout
+    assert "Key drivers of overall satisfaction" in proc.stdout
+    assert "Impact-cost plan" in proc.stdout
     return out
 
 
@@ -41,6 +44,11 @@ def test_demo_writes_every_table(demo_dir):
         "ratings.csv",
         "dsr_by_seller.csv",
         "dsr_sliding_shop_03.csv",
+        "kano_answers.csv",
+        "kano.csv",
+        "drivers.csv",
+        "ipa.csv",
+        "plan.csv",
     } <= names
 
 
@@ -82,3 +90,33 @@ def test_demo_segment_vs_rest_is_adjusted(demo_dir):
     # Holm never lowers a p-value
     assert (t["p_adjusted"] >= t["p_value"] - 1e-15).all()
     assert ((t["p_adjusted"] < 0.05) == t["significant"]).all()
+
+
+# METRICS.md §3 standard Kano table, rows = functional answer 1..5, columns = dysfunctional 1..5.
+KANO_TABLE = ["QAAAO", "RIIIM", "RIIIM", "RIIIM", "RRRRQ"]
+
+
+def test_demo_kano_counts_match_pandas(demo_dir):
+    answers = pd.read_csv(demo_dir / "kano_answers.csv")
+    got = pd.read_csv(demo_dir / "kano.csv", index_col=0)
+    complete = answers.dropna(subset=["functional", "dysfunctional"])
+    valid = complete[complete["functional"].between(1, 5) & complete["dysfunctional"].between(1, 5)]
+    cat = [KANO_TABLE[int(f) - 1][int(d) - 1] for f, d in zip(valid["functional"], valid["dysfunctional"])]
+    expected = pd.crosstab(valid["feature"], pd.Series(cat, index=valid.index, name="category"))
+    for c in "AOMIRQ":
+        np.testing.assert_array_equal(got.loc[expected.index, c], expected[c], err_msg=c)
+    assert (got["n_missing"].sum(), got["n_invalid"].sum()) == (len(answers) - len(complete), len(complete) - len(valid))
+    better = (expected["A"] + expected["O"]) / expected[list("AOMI")].sum(axis=1)
+    np.testing.assert_allclose(got.loc[expected.index, "better"], better, rtol=1e-12)
+
+
+def test_demo_plan_is_the_best_subset_within_budget(demo_dir):
+    plan = pd.read_csv(demo_dir / "plan.csv", index_col=0)
+    impact, cost = plan["impact"].to_numpy(), plan["cost"].to_numpy()
+    best, best_cost = -1.0, 0.0
+    for mask in range(1 << len(plan)):  # brute force over every subset
+        take = np.array([(mask >> i) & 1 for i in range(len(plan))], dtype=bool)
+        if cost[take].sum() <= 20.0 and impact[take].sum() > best + 1e-12:
+            best, best_cost = impact[take].sum(), cost[take].sum()
+    assert plan.loc[plan["selected"], "impact"].sum() == pytest.approx(best, rel=1e-12)
+    assert plan.loc[plan["selected"], "cost"].sum() <= 20.0
