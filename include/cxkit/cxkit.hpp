@@ -28,8 +28,10 @@
 #include "cxkit/stats/rate_ratio.hpp"
 #include "cxkit/stats/welch.hpp"
 
+#include "cxkit/customer/survival.hpp"
 #include "cxkit/survey/csi.hpp"
 #include "cxkit/survey/dsr.hpp"
+#include "cxkit/customer/cohort.hpp"
 #include "cxkit/survey/nps.hpp"
 #include "cxkit/survey/rating.hpp"
 

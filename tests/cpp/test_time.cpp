@@ -230,3 +230,33 @@ TEST_CASE("time: day_of with seconds and nanoseconds") {
     CHECK(day_of(i64_min + 1, npd) == -106752);
     CHECK(day_of(i64_min, npd) == -106752);
 }
+
+// ISO weeks and quarters, against dates read from a calendar: 1969-12-29 and 2024-12-30 are
+// Mondays (the latter starts ISO week 2025-W01), 2021-01-03 is a Sunday; quarters start in
+// January, April, July and October.
+TEST_CASE("time: week_of_day and quarter_of_day") {
+    using cxkit::core::first_day_of_quarter;
+    using cxkit::core::first_day_of_week;
+    using cxkit::core::quarter_of_day;
+    using cxkit::core::week_of_day;
+    CHECK(week_of_day(days_from_civil(1969, 12, 29)) == 0);
+    CHECK(week_of_day(days_from_civil(1970, 1, 4)) == 0);
+    CHECK(week_of_day(days_from_civil(1970, 1, 5)) == 1);
+    CHECK(week_of_day(days_from_civil(1969, 12, 28)) == -1);
+    const std::int64_t w = week_of_day(days_from_civil(2024, 12, 30));
+    CHECK(first_day_of_week(w) == days_from_civil(2024, 12, 30));
+    CHECK(week_of_day(days_from_civil(2025, 1, 5)) == w);
+    CHECK(week_of_day(days_from_civil(2025, 1, 6)) == w + 1);
+    CHECK(first_day_of_week(week_of_day(days_from_civil(2021, 1, 3))) == days_from_civil(2020, 12, 28));
+    for (std::int64_t d = -1000; d < 1000; ++d) {
+        const std::int64_t k = week_of_day(d);
+        CHECK((d - first_day_of_week(k) >= 0 && d - first_day_of_week(k) < 7));
+    }
+    CHECK(quarter_of_day(0) == 0);
+    CHECK(quarter_of_day(days_from_civil(1970, 3, 31)) == 0);
+    CHECK(quarter_of_day(days_from_civil(1970, 4, 1)) == 1);
+    CHECK(quarter_of_day(days_from_civil(1969, 12, 31)) == -1);
+    CHECK(quarter_of_day(days_from_civil(2011, 8, 15)) == 41 * 4 + 2);
+    CHECK(first_day_of_quarter(-1) == days_from_civil(1969, 10, 1));
+    CHECK(first_day_of_quarter(41 * 4 + 3) == days_from_civil(2011, 10, 1));
+}

@@ -74,6 +74,18 @@ constexpr std::int64_t day_of(std::int64_t stamp, std::int64_t units_per_day) no
     return floor_div(stamp, units_per_day);
 }
 
+/// ISO weeks (Monday start) since the week of 1970-01-01: week 0 starts Monday 1969-12-29 (day −3).
+constexpr std::int64_t week_of_day(std::int64_t day) noexcept { return floor_div(day + 3, 7); }
+
+/// First day (a Monday) of a week index from week_of_day.
+constexpr std::int64_t first_day_of_week(std::int64_t week) noexcept { return week * 7 - 3; }
+
+/// Calendar quarters since 1970-Q1 of a day number (1970-Q1 = 0, 1969-Q4 = −1).
+constexpr std::int64_t quarter_of_day(std::int64_t day) noexcept { return floor_div(month_of_day(day), 3); }
+
+/// First day of a quarter index from quarter_of_day.
+constexpr std::int64_t first_day_of_quarter(std::int64_t quarter) noexcept { return first_day_of_month(quarter * 3); }
+
 }  // namespace core
 CXKIT_NAMESPACE_END
 
