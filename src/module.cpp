@@ -13,6 +13,7 @@ void register_feedback(py::module_& m);
 void register_kano(py::module_& m);
 void register_drivers(py::module_& m);
 void register_prioritize(py::module_& m);
+void register_cohort(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
     register_kano(m);
     register_drivers(m);
     register_prioritize(m);
+    register_cohort(m);
 }

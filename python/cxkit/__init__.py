@@ -21,6 +21,7 @@ from ._core import (
     UnsupportedTypeError,
     __version__,
 )
+from .cohort import CohortAccumulator, Retention, churn_durations, churn_rate, retention
 from .drivers import DriverAccumulator, ipa, key_drivers
 from .dsr import DsrAccumulator, dsr
 from .feedback import TargetResult, TrendResult, control_chart, mann_kendall, pareto, rate_ratio_test, target_progress
@@ -65,6 +66,12 @@ __all__ = [
     "DriverAccumulator",
     "prioritize",
     "kano_impact",
+    # customers: cohort retention and churn
+    "retention",
+    "churn_rate",
+    "churn_durations",
+    "Retention",
+    "CohortAccumulator",
     # statistics
     "adjust_pvalues",
     # errors
