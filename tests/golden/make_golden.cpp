@@ -126,11 +126,19 @@ int main(int argc, char** argv) {
     kano.add(cxkit::core::pair_batch<double>{kano_f.data(), kano_d.data(), kano_f.size(), nullptr},
              cxkit::core::group_codes<std::int32_t>{kano_codes.data(), 0, 2}, cxkit::core::on_invalid::drop);
 
+    // survival_v1.bin: survival_accumulator, one weighted batch of 5 rows, on_invalid = drop:
+    // durations {1, 2, 2, 4, NaN}, observed {1, 0, 1, 1, 1}, weights {1, 2, 1, 0.5, 1}; row 4 missing.
+    const std::vector<double> surv_d = {1, 2, 2, 4, nan_v}, surv_o = {1, 0, 1, 1, 1}, surv_w = {1, 2, 1, 0.5, 1};
+    cxkit::survival_accumulator survival;
+    survival.add(cxkit::survival_columns{surv_d.data(), surv_o.data(), surv_w.data(), nullptr, surv_d.size()},
+                 cxkit::core::on_invalid::drop);
+
     bool ok = true;
     if (wanted("nps_v1.bin")) ok = write_file(dir + "/nps_v1.bin", nps.serialize(), force) && ok;
     if (wanted("rating_v1.bin")) ok = write_file(dir + "/rating_v1.bin", rating.serialize(), force) && ok;
     if (wanted("dsr_v1.bin")) ok = write_file(dir + "/dsr_v1.bin", dsr.serialize(), force) && ok;
     if (wanted("driver_v1.bin")) ok = write_file(dir + "/driver_v1.bin", driver.serialize(), force) && ok;
     if (wanted("kano_v1.bin")) ok = write_file(dir + "/kano_v1.bin", kano.serialize(), force) && ok;
+    if (wanted("survival_v1.bin")) ok = write_file(dir + "/survival_v1.bin", survival.serialize(), force) && ok;
     return ok ? 0 : 1;
 }
