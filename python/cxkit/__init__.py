@@ -28,6 +28,7 @@ from .feedback import TargetResult, TrendResult, control_chart, mann_kendall, pa
 from .kano import KanoAccumulator, kano
 from .prioritize import kano_impact, prioritize
 from .stats import adjust_pvalues
+from .survival import SurvivalAccumulator, SurvivalResult, SurvivalResults, TestResult, kaplan_meier, logrank_test
 from .survey import ces, compare_csat, compare_nps, compare_periods, compare_segments, csat, csi, nps
 
 __all__ = [
@@ -72,6 +73,13 @@ __all__ = [
     "churn_durations",
     "Retention",
     "CohortAccumulator",
+    # customers: survival
+    "kaplan_meier",
+    "logrank_test",
+    "SurvivalAccumulator",
+    "SurvivalResult",
+    "SurvivalResults",
+    "TestResult",
     # statistics
     "adjust_pvalues",
     # errors
