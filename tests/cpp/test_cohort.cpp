@@ -241,3 +241,15 @@ TEST_CASE("cohort: corrupt bytes are refused") {
     cohort_accumulator other(cohort_spec{cohort_period::day, 0});
     CHECK_THROWS_AS(acc += other, cxkit::invalid_argument);
 }
+
+TEST_CASE("cohort: the threaded kernel equals the one-thread kernel and the oracle") {
+    const events e = random_events(5, 300000, 20000);
+    const cohort_table one = cxkit::retention_count(e.columns(true), 20000, cohort_spec{}, std::nullopt,
+                                                    cxkit::core::on_invalid::raise, 1);
+    const cohort_table two = cxkit::retention_count(e.columns(true), 20000, cohort_spec{}, std::nullopt,
+                                                    cxkit::core::on_invalid::raise, 2);
+    CHECK(one.exact == two.exact);
+    CHECK(one.unbounded == two.unbounded);
+    CHECK(one.revenue == two.revenue);  // integer revenue: exact in any order
+    check_against_oracle(two, e);
+}

@@ -23,7 +23,7 @@
  *   day; observed (churned) when E − last > T, duration = last − first days; otherwise censored,
  *   duration = E − first.
  * - Rows with a missing customer or time are not customers: skipped and counted (n_missing). A time
- *   that is not a time, outside ±2^31 days, after a given observation end, or a revenue that is not
+ *   that is not a time, outside ±(2^31 − 1) days, after a given observation end, or a revenue that is not
  *   finite, is invalid (raise, or drop and count).
  *
  * Two ways in: `retention_count` (one pass over dense customer codes with a per-customer bitmap of
@@ -44,6 +44,7 @@
 
 #include "cxkit/config.hpp"
 #include "cxkit/core/archive.hpp"
+#include "cxkit/core/parallel.hpp"
 #include "cxkit/core/time.hpp"
 #include "cxkit/core/validate.hpp"
 #include "cxkit/error.hpp"
@@ -73,8 +74,8 @@ inline retention_kind parse_retention_kind(const std::string& text) {
     CXKIT_THROW(invalid_argument, "kind must be \"exact\" or \"unbounded\", got \"" + text + "\"");
 }
 
-/// Days beyond ±2^31 from the epoch are invalid times (the calendar helpers stay exact far beyond).
-constexpr std::int64_t cohort_max_abs_day = std::int64_t{1} << 31;
+/// Days beyond ±(2^31 − 1) from the epoch are invalid times (the calendar helpers stay exact far beyond).
+constexpr std::int64_t cohort_max_abs_day = (std::int64_t{1} << 31) - 1;
 
 /// How events map to cohorts and ages.
 struct cohort_spec {
@@ -245,7 +246,7 @@ template <class C>
         const std::int64_t day = core::day_of(in.time[i], in.units_per_day);
         if (day < -cohort_max_abs_day || day > cohort_max_abs_day)
             what = "invalid time at position " + std::to_string(i) + ": " + std::to_string(in.time[i]) +
-                   " is outside the supported range of ±2^31 days";
+                   " is outside the supported range of ±(2^31 - 1) days";
         else if (day > max_day)
             what = "invalid time at position " + std::to_string(i) + ": day " + std::to_string(day) +
                    " is after the observation end (day " + std::to_string(max_day) + ")";
@@ -316,56 +317,136 @@ inline void suffix_sums(std::vector<std::uint64_t>& m, std::size_t rows, std::si
 }
 }  // namespace detail
 
+namespace detail {
+/// floor(t / D) with D known at compile time (a multiply instead of a division) or at run time.
+template <std::int64_t D>
+struct day_divisor {
+    std::int64_t operator()(std::int64_t t) const noexcept { return core::floor_div(t, D); }
+};
+struct runtime_day_divisor {
+    std::int64_t d;
+    std::int64_t operator()(std::int64_t t) const noexcept { return core::floor_div(t, d); }
+};
+template <class F>
+decltype(auto) with_day_divisor(std::int64_t units_per_day, F&& f) {
+    if (units_per_day == core::nanoseconds_per_day) return f(day_divisor<core::nanoseconds_per_day>{});
+    if (units_per_day == core::seconds_per_day) return f(day_divisor<core::seconds_per_day>{});
+    if (units_per_day == 1) return f(day_divisor<1>{});
+    return f(runtime_day_divisor{units_per_day});
+}
+constexpr std::int64_t day_missing = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t day_bad = std::numeric_limits<std::int64_t>::min() + 1;
+
+/// Pass 1 of retention_count over rows [b, e): the day of every row (or a class sentinel), the
+/// day range, and a histogram of customer blocks (code >> shift) for the partition pass.
+template <class C, class Div>
+struct retention_pass1 {
+    std::uint64_t missing = 0, bad = 0;
+    std::size_t first_bad = std::numeric_limits<std::size_t>::max();
+    std::int64_t last_day = std::numeric_limits<std::int64_t>::min();
+    std::int64_t first_day = std::numeric_limits<std::int64_t>::max();
+    std::vector<std::size_t> blocks;
+
+    void run(const cohort_columns<C>& in, Div div, std::size_t n_customers, std::int64_t max_day, std::int64_t* days,
+             unsigned shift, std::size_t n_blocks, std::size_t b, std::size_t e) {
+        blocks.assign(n_blocks, 0);
+        const auto n = static_cast<std::int64_t>(n_customers);
+        for (std::size_t i = b; i < e; ++i) {
+            const std::int64_t code = static_cast<std::int64_t>(in.customer[i]) - in.customer_offset;
+            if (code < -1 || code >= n)
+                CXKIT_THROW(out_of_range, "customer code at position " + std::to_string(i) + " is " +
+                                              std::to_string(code) + ", outside 0.." + std::to_string(n_customers) +
+                                              " (or -1 for missing)");
+            const std::int64_t t = in.time[i];
+            const std::uint8_t f = in.time_flags ? in.time_flags[i] : 0;
+            if (code == -1 || (in.customer_missing && in.customer_missing[i]) || f == 1 ||
+                t == std::numeric_limits<std::int64_t>::min() || (in.revenue && std::isnan(in.revenue[i]))) {
+                days[i] = day_missing;
+                ++missing;
+                continue;
+            }
+            const std::int64_t day = div(t);
+            if (f != 0 || day < -cohort_max_abs_day || day > cohort_max_abs_day || day > max_day ||
+                (in.revenue && !std::isfinite(in.revenue[i]))) {
+                days[i] = day_bad;
+                if (bad++ == 0) first_bad = i;
+                continue;
+            }
+            days[i] = day;
+            ++blocks[static_cast<std::size_t>(code) >> shift];
+            if (day > last_day) last_day = day;
+            if (day < first_day) first_day = day;
+        }
+    }
+};
+}  // namespace detail
+
 /**
  * One-pass retention from dense customer codes 0..n_customers−1 (value − offset; −1 = missing),
- * the kernel behind `cx.retention`. Pass 1 finds each customer's first unit and the last day;
- * pass 2 sets one bit per (customer, age) in a bitmap (dedup without sorting) and adds revenue per
- * cell; pass 3 counts the bits per cohort, and the last age per customer gives the unbounded
- * counts by suffix sums. `end_day`: the observation end (default: the last event day).
+ * the kernel behind `cx.retention`.
+ *
+ * Random access into per-customer arrays of millions of customers would miss the cache on every
+ * row, so the rows are first partitioned by customer block (a counting sort on code >> shift, so
+ * each block's per-customer arrays fit in the L2 cache):
+ * 1. classify each row, compute its day (a multiply for seconds and nanoseconds), count rows per
+ *    block;
+ * 2. scatter (day − first day, code) of the counted rows to their blocks (and revenue);
+ * 3. per block: each customer's first day, then one bit per (customer, age) (dedup without
+ *    sorting; days map to periods through a table over the observed days, periods being monotone
+ *    in days) and revenue per cell; count the bits per cohort, and the last age per customer
+ *    gives the unbounded counts by suffix sums.
+ * Each pass runs on `threads` threads (0 = all): chunks of rows for 1 and 2, blocks for 3.
+ * `end_day`: the observation end (default: the last event day).
  * @throws invalid_input (policy raise), out_of_range (codes), invalid_argument.
  */
 template <class C>
 cohort_table retention_count(const cohort_columns<C>& in, std::size_t n_customers, const cohort_spec& spec,
                              std::optional<std::int64_t> end_day = std::nullopt,
-                             core::on_invalid policy = core::on_invalid::raise) {
+                             core::on_invalid policy = core::on_invalid::raise, unsigned threads = 0) {
     check_cohort_spec(spec);
     if (in.units_per_day <= 0) CXKIT_THROW(invalid_argument, "units_per_day must be positive");
+    if (n_customers >= (std::size_t{1} << 32)) CXKIT_THROW(invalid_argument, "more than 2^32 - 1 customers");
     cohort_table t;
     t.spec = spec;
     const std::int64_t max_day = end_day ? *end_day : cohort_max_abs_day;
     constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
-    std::vector<std::int64_t> first(n_customers, none);
-    std::vector<std::uint8_t> cls(in.size);
-    std::int64_t last_day = std::numeric_limits<std::int64_t>::min();
+    const unsigned nt = core::plan_threads(in.size, 0, threads);
+    // Block size: about 256 KiB of per-customer state (first day + one word of bits) per block.
+    unsigned shift = 15;
+    while (shift > 6 && (std::size_t{1} << (shift - 1)) >= n_customers) --shift;
+    const std::size_t n_blocks = std::max<std::size_t>(1, (n_customers + (std::size_t{1} << shift) - 1) >> shift);
+    std::vector<std::int64_t> days(in.size);
+    std::int64_t last_day = std::numeric_limits<std::int64_t>::min(), first_day = none;
     std::uint64_t bad = 0;
-    std::size_t first_bad = 0;
-    for (std::size_t i = 0; i < in.size; ++i) {
-        const std::int64_t code = static_cast<std::int64_t>(in.customer[i]) - in.customer_offset;
-        if (code < -1 || code >= static_cast<std::int64_t>(n_customers))
-            CXKIT_THROW(out_of_range, "customer code at position " + std::to_string(i) + " is " + std::to_string(code) +
-                                          ", outside 0.." + std::to_string(n_customers) + " (or -1 for missing)");
-        if (code == -1 || (in.customer_missing && in.customer_missing[i])) {
-            cls[i] = detail::cohort_missing;
-            continue;
+    std::size_t first_bad = std::numeric_limits<std::size_t>::max();
+    std::vector<std::vector<std::size_t>> offsets(nt);  // per thread, per block: write position
+    std::vector<std::size_t> block_start(n_blocks + 1, 0);
+    detail::with_day_divisor(in.units_per_day, [&](auto div) {
+        using P = detail::retention_pass1<C, decltype(div)>;
+        std::vector<P> parts(nt);
+        core::parallel_chunks(in.size, nt, [&](unsigned th, std::size_t b, std::size_t e) {
+            parts[th].run(in, div, n_customers, max_day, days.data(), shift, n_blocks, b, e);
+        });
+        std::size_t pos = 0;
+        for (std::size_t blk = 0; blk < n_blocks; ++blk) {
+            block_start[blk] = pos;
+            for (unsigned th = 0; th < nt; ++th) {
+                offsets[th].resize(n_blocks);
+                offsets[th][blk] = pos;
+                pos += parts[th].blocks[blk];
+            }
         }
-        std::int64_t day = 0;
-        const std::uint8_t c = detail::cohort_time_class(in, i, max_day, day);
-        cls[i] = c;
-        if (c == detail::cohort_bad) {
-            if (bad++ == 0) first_bad = i;
-            continue;
+        block_start[n_blocks] = pos;
+        for (const auto& p : parts) {
+            t.n_missing += p.missing;
+            bad += p.bad;
+            first_bad = std::min(first_bad, p.first_bad);
+            last_day = std::max(last_day, p.last_day);
+            first_day = std::min(first_day, p.first_day);
         }
-        if (c != detail::cohort_ok) continue;
-        const std::int64_t u = spec.unit_of_day(day);
-        auto& f = first[static_cast<std::size_t>(code)];
-        if (u < f) f = u;
-        if (day > last_day) last_day = day;
-    }
+    });
     if (bad > 0 && policy == core::on_invalid::raise) detail::throw_cohort_invalid(in, first_bad, bad, max_day);
-    for (auto c : cls) {
-        t.n_missing += c == detail::cohort_missing;
-        t.n_invalid += c == detail::cohort_bad;
-    }
+    t.n_invalid = bad;
     t.n_events = in.size - t.n_missing - t.n_invalid;
     if (t.n_events == 0) {
         if (end_day) t.end_day = *end_day;
@@ -373,62 +454,106 @@ cohort_table retention_count(const cohort_columns<C>& in, std::size_t n_customer
     }
     t.has_data = true;
     t.end_day = end_day ? *end_day : last_day;
-    std::int64_t first_cohort = none, last_cohort = std::numeric_limits<std::int64_t>::min();
-    for (auto f : first)
-        if (f != none) {
-            const std::int64_t c = spec.rolling() ? spec.period_of_day(f) : f;
-            first_cohort = std::min(first_cohort, c);
-            last_cohort = std::max(last_cohort, c);
-            ++t.n_customers;
+
+    // Pass 2: scatter (relative day << 32 | code) per block, rows in input order within a thread.
+    const std::size_t n_valid = block_start[n_blocks];
+    std::vector<std::uint64_t> packed(n_valid);
+    std::vector<double> prev(in.revenue ? n_valid : 0);
+    core::parallel_chunks(in.size, nt, [&](unsigned th, std::size_t b, std::size_t e) {
+        std::vector<std::size_t>& off = offsets[th];
+        for (std::size_t i = b; i < e; ++i) {
+            const std::int64_t day = days[i];
+            if (day <= detail::day_bad) continue;
+            const auto code = static_cast<std::uint64_t>(static_cast<std::int64_t>(in.customer[i]) - in.customer_offset);
+            const std::size_t at = off[code >> shift]++;
+            packed[at] = (static_cast<std::uint64_t>(day - first_day) << 32) | code;
+            if (in.revenue) prev[at] = in.revenue[i];
         }
+    });
+    std::vector<std::int64_t>().swap(days);
+
+    // Days -> units through a table over [first_day, last_day] (periods are monotone in days).
+    const std::int64_t span = last_day - first_day + 1;
+    const bool tabled = span <= (std::int64_t{1} << 24);
+    std::vector<std::int64_t> unit_table(tabled ? static_cast<std::size_t>(span) : 0);
+    for (std::int64_t d = 0; tabled && d < span; ++d) unit_table[static_cast<std::size_t>(d)] = spec.unit_of_day(first_day + d);
+    auto unit_at = [&](std::uint32_t d) {
+        return tabled ? unit_table[d] : spec.unit_of_day(first_day + static_cast<std::int64_t>(d));
+    };
+    const std::int64_t first_cohort = spec.period_of_day(first_day);
+    const std::int64_t last_cohort = spec.period_of_day(last_day);
     const std::size_t k = detail::cohort_ages(spec, first_cohort, t.end_day);
     const std::size_t rows = static_cast<std::size_t>(last_cohort - first_cohort) + 1;
     t.n_ages = k;
+    const std::size_t words = (k + 63) / 64;
+
+    // Pass 3: blocks of customers, in cache.
+    struct block_out {
+        std::vector<std::uint64_t> exact, top;
+        std::vector<double> revenue;
+        std::uint64_t customers = 0;
+    };
+    const unsigned nt3 = std::min<unsigned>(nt, static_cast<unsigned>(n_blocks));
+    std::vector<block_out> outs(nt3);
+    core::parallel_chunks(n_blocks, nt3, [&](unsigned th, std::size_t b0, std::size_t b1) {
+        block_out& o = outs[th];
+        o.exact.assign(rows * k, 0);
+        o.top.assign(rows * k, 0);
+        if (in.revenue) o.revenue.assign(rows * k, 0.0);
+        const std::size_t bs = std::size_t{1} << shift;
+        std::vector<std::uint32_t> first(bs);
+        std::vector<std::uint64_t> bits(bs * words);
+        std::vector<std::size_t> row(bs);
+        for (std::size_t blk = b0; blk < b1; ++blk) {
+            const std::size_t lo = block_start[blk], hi = block_start[blk + 1];
+            if (lo == hi) continue;
+            const std::uint64_t base = static_cast<std::uint64_t>(blk) << shift;
+            std::fill(first.begin(), first.end(), std::numeric_limits<std::uint32_t>::max());
+            std::fill(bits.begin(), bits.end(), 0);
+            for (std::size_t j = lo; j < hi; ++j) {
+                const auto c = static_cast<std::size_t>((packed[j] & 0xffffffffu) - base);
+                const auto d = static_cast<std::uint32_t>(packed[j] >> 32);
+                if (d < first[c]) first[c] = d;
+            }
+            for (std::size_t c = 0; c < bs; ++c)
+                if (first[c] != std::numeric_limits<std::uint32_t>::max())
+                    row[c] = static_cast<std::size_t>(spec.period_of_day(first_day + first[c]) - first_cohort);
+            for (std::size_t j = lo; j < hi; ++j) {
+                const auto c = static_cast<std::size_t>((packed[j] & 0xffffffffu) - base);
+                const auto d = static_cast<std::uint32_t>(packed[j] >> 32);
+                const std::size_t a = static_cast<std::size_t>(
+                    spec.rolling() ? static_cast<std::int64_t>(d - first[c]) / spec.rolling_days
+                                   : unit_at(d) - unit_at(first[c]));
+                bits[c * words + a / 64] |= std::uint64_t{1} << (a % 64);
+                if (in.revenue) o.revenue[row[c] * k + a] += prev[j];
+            }
+            for (std::size_t c = 0; c < bs; ++c) {
+                if (first[c] == std::numeric_limits<std::uint32_t>::max()) continue;
+                ++o.customers;
+                const std::size_t r = row[c];
+                std::size_t top = 0;
+                for (std::size_t w = 0; w < words; ++w) {
+                    std::uint64_t b = bits[c * words + w];
+                    while (b) {
+                        const auto a = w * 64 + static_cast<std::size_t>(__builtin_ctzll(b));
+                        ++o.exact[r * k + a];
+                        top = a;
+                        b &= b - 1;
+                    }
+                }
+                ++o.top[r * k + top];
+            }
+        }
+    });
     t.exact.assign(rows * k, 0);
     t.unbounded.assign(rows * k, 0);
     if (in.revenue) t.revenue.assign(rows * k, 0.0);
-    auto row_of = [&](std::int64_t f) {
-        return static_cast<std::size_t>((spec.rolling() ? spec.period_of_day(f) : f) - first_cohort);
-    };
-    const bool use_bitmap = static_cast<double>(n_customers) * static_cast<double>(k) <= 4.0e9;
-    std::vector<std::uint64_t> bits;
-    std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
-    const std::size_t words = (k + 63) / 64;
-    if (use_bitmap) bits.assign(n_customers * words, 0);
-    for (std::size_t i = 0; i < in.size; ++i) {
-        if (cls[i] != detail::cohort_ok) continue;
-        const auto code = static_cast<std::size_t>(static_cast<std::int64_t>(in.customer[i]) - in.customer_offset);
-        const std::int64_t day = core::day_of(in.time[i], in.units_per_day);
-        const std::int64_t f = first[code];
-        const auto a = static_cast<std::size_t>(spec.age(spec.unit_of_day(day), f));
-        if (in.revenue) t.revenue[row_of(f) * k + a] += in.revenue[i];
-        if (use_bitmap) bits[code * words + a / 64] |= std::uint64_t{1} << (a % 64);
-        else pairs.emplace_back(static_cast<std::int64_t>(code), static_cast<std::int64_t>(a));
-    }
-    if (use_bitmap) {
-        for (std::size_t c = 0; c < n_customers; ++c) {
-            if (first[c] == none) continue;
-            const std::size_t r = row_of(first[c]);
-            std::size_t top = 0;
-            for (std::size_t w = 0; w < words; ++w) {
-                std::uint64_t b = bits[c * words + w];
-                while (b) {
-                    const auto a = w * 64 + static_cast<std::size_t>(__builtin_ctzll(b));
-                    ++t.exact[r * k + a];
-                    top = a;
-                    b &= b - 1;
-                }
-            }
-            ++t.unbounded[r * k + top];
-        }
-    } else {
-        std::sort(pairs.begin(), pairs.end());
-        pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-        for (std::size_t j = 0; j < pairs.size(); ++j) {
-            const std::size_t r = row_of(first[static_cast<std::size_t>(pairs[j].first)]);
-            ++t.exact[r * k + static_cast<std::size_t>(pairs[j].second)];
-            if (j + 1 == pairs.size() || pairs[j + 1].first != pairs[j].first)
-                ++t.unbounded[r * k + static_cast<std::size_t>(pairs[j].second)];
+    for (const block_out& o : outs) {
+        t.n_customers += o.customers;
+        for (std::size_t j = 0; j < rows * k; ++j) {
+            t.exact[j] += o.exact[j];
+            t.unbounded[j] += o.top[j];
+            if (in.revenue) t.revenue[j] += o.revenue[j];
         }
     }
     detail::suffix_sums(t.unbounded, rows, k);
