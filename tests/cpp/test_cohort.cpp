@@ -253,3 +253,98 @@ TEST_CASE("cohort: the threaded kernel equals the one-thread kernel and the orac
     CHECK(one.revenue == two.revenue);  // integer revenue: exact in any order
     check_against_oracle(two, e);
 }
+
+// ---- Golden file tests/golden/cohort_v1.bin (tests/golden/README.md) ------------------------------
+// The documented input, exactly as tests/golden/make_golden.cpp adds it, and an encoder written
+// here from the documented payload layout (CRC-32 by Boost.CRC, not by the archive's own table).
+#include <boost/crc.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#ifndef CXKIT_TEST_DATA_DIR
+#error "CXKIT_TEST_DATA_DIR must name the tests/golden directory"
+#endif
+
+namespace {
+using gbytes = std::vector<std::uint8_t>;
+
+gbytes cohort_golden_file() {
+    const std::string path = std::string(CXKIT_TEST_DATA_DIR) + "/cohort_v1.bin";
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE_MESSAGE(in.good(), "cannot open " << path);
+    return gbytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+template <class T>
+void put(gbytes& out, T v) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof v);
+    for (std::size_t i = 0; i < sizeof v; ++i) out.push_back(static_cast<std::uint8_t>(bits >> (8 * i)));
+}
+
+std::int64_t noon(std::int64_t y, unsigned m, unsigned d) { return days_from_civil(y, m, d) * spd + 12 * 3600; }
+
+cohort_accumulator cohort_golden_state() {
+    const std::vector<std::int64_t> c = {7, 7, 9, 7, 9, 5, 9};
+    const std::vector<std::int64_t> t = {noon(2024, 1, 5), noon(2024, 1, 20), noon(2024, 2, 29), noon(2024, 3, 2),
+                                         std::numeric_limits<std::int64_t>::min(), noon(2024, 3, 9), noon(2024, 2, 1)};
+    const std::vector<double> r = {10.5, 2.0, 4.25, 1.0, 3.0, std::numeric_limits<double>::quiet_NaN(), 1.0};
+    const std::vector<std::uint8_t> f = {0, 0, 0, 0, 0, 0, 2};
+    cohort_accumulator a(cohort_spec{cohort_period::month, 0}, true);
+    cohort_columns<std::int64_t> cc;
+    cc.size = c.size();
+    cc.customer = c.data();
+    cc.time = t.data();
+    cc.time_flags = f.data();
+    cc.revenue = r.data();
+    a.add(cc, cxkit::core::on_invalid::drop);
+    return a;
+}
+
+gbytes cohort_documented_blob() {
+    gbytes p;
+    put<std::uint8_t>(p, 2);   // month
+    put<std::int64_t>(p, 0);   // rolling_days
+    put<std::uint8_t>(p, 1);   // has_revenue
+    put<std::uint64_t>(p, 2);  // missing: NaT time, NaN revenue
+    put<std::uint64_t>(p, 1);  // invalid: not a time
+    put<std::uint64_t>(p, 4);  // events
+    put<std::uint8_t>(p, 1);
+    put<std::int64_t>(p, days_from_civil(2024, 3, 2));
+    put<std::uint64_t>(p, 3);
+    const std::int64_t jan = (2024 - 1970) * 12;
+    put<std::int64_t>(p, 7), put<std::int64_t>(p, jan), put<double>(p, 12.5);
+    put<std::int64_t>(p, 7), put<std::int64_t>(p, jan + 2), put<double>(p, 1.0);
+    put<std::int64_t>(p, 9), put<std::int64_t>(p, jan + 1), put<double>(p, 4.25);
+    gbytes out = {'C', 'X', 'K', '1'};
+    put<std::uint16_t>(out, 7);
+    put<std::uint16_t>(out, 1);
+    put<std::uint32_t>(out, 0);
+    put<std::uint64_t>(out, p.size());
+    boost::crc_32_type crc;
+    crc.process_bytes(p.data(), p.size());
+    put<std::uint32_t>(out, crc.checksum());
+    out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+}  // namespace
+
+TEST_CASE("cohort: golden cohort_v1.bin is the documented layout and decodes to the documented state") {
+    const gbytes file = cohort_golden_file();
+    CHECK(file.size() == 147);
+    CHECK(file == cohort_documented_blob());
+    const cohort_accumulator a = cohort_accumulator::deserialize(file.data(), file.size());
+    CHECK(a == cohort_golden_state());
+    CHECK(cohort_golden_state().serialize() == file);
+    const cohort_table t = a.result();
+    REQUIRE(t.cohorts.size() == 2);  // customer 7 in January, customer 9 in February
+    REQUIRE(t.n_ages == 3);
+    const std::vector<std::uint64_t> exact = {1, 0, 1, 1, 0, 0};
+    CHECK(t.exact == exact);
+    CHECK(t.revenue[0] == 12.5);
+    CHECK(t.revenue[2] == 1.0);
+    CHECK(t.revenue[3] == 4.25);
+}

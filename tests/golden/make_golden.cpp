@@ -134,11 +134,31 @@ int main(int argc, char** argv) {
                  cxkit::core::on_invalid::drop);
 
     bool ok = true;
+    // cohort_v1.bin: cohort_accumulator, monthly periods with revenue, one batch of 7 rows, on_invalid =
+    // drop: customers {7, 7, 9, 7, 9, 5, 9}; times (seconds) 2024-01-05, 2024-01-20, 2024-02-29,
+    // 2024-03-02 (12:00), missing (NaT), 2024-03-09, 2024-02-01 flagged not-a-time; revenue {10.5, 2,
+    // 4.25, 1, 3, NaN, 1}: 2 missing (time, revenue), 1 invalid, 4 counted.
+    const std::vector<std::int64_t> coh_c = {7, 7, 9, 7, 9, 5, 9};
+    const std::vector<std::int64_t> coh_t = {at(2024, 1, 5), at(2024, 1, 20), at(2024, 2, 29), at(2024, 3, 2),
+                                             std::numeric_limits<std::int64_t>::min(), at(2024, 3, 9), at(2024, 2, 1)};
+    const std::vector<double> coh_r = {10.5, 2.0, 4.25, 1.0, 3.0, nan_v, 1.0};
+    const std::vector<std::uint8_t> coh_f = {0, 0, 0, 0, 0, 0, 2};
+    cxkit::cohort_accumulator cohort(cxkit::cohort_spec{cxkit::cohort_period::month, 0}, true);
+    {
+        cxkit::cohort_columns<std::int64_t> cc;
+        cc.size = coh_c.size();
+        cc.customer = coh_c.data();
+        cc.time = coh_t.data();
+        cc.time_flags = coh_f.data();
+        cc.revenue = coh_r.data();
+        cohort.add(cc, cxkit::core::on_invalid::drop);
+    }
     if (wanted("nps_v1.bin")) ok = write_file(dir + "/nps_v1.bin", nps.serialize(), force) && ok;
     if (wanted("rating_v1.bin")) ok = write_file(dir + "/rating_v1.bin", rating.serialize(), force) && ok;
     if (wanted("dsr_v1.bin")) ok = write_file(dir + "/dsr_v1.bin", dsr.serialize(), force) && ok;
     if (wanted("driver_v1.bin")) ok = write_file(dir + "/driver_v1.bin", driver.serialize(), force) && ok;
     if (wanted("kano_v1.bin")) ok = write_file(dir + "/kano_v1.bin", kano.serialize(), force) && ok;
+    if (wanted("cohort_v1.bin")) ok = write_file(dir + "/cohort_v1.bin", cohort.serialize(), force) && ok;
     if (wanted("survival_v1.bin")) ok = write_file(dir + "/survival_v1.bin", survival.serialize(), force) && ok;
     return ok ? 0 : 1;
 }

@@ -340,3 +340,30 @@ def test_corrupt_bytes():
     raw[-5] ^= 0xFF
     with pytest.raises(cx.CorruptStateError, match="corrupt state"):
         cx.CohortAccumulator.from_bytes(bytes(raw))
+
+
+# ---------------------------------------------------------------------------------------------------
+# golden file tests/golden/cohort_v1.bin (layout in tests/golden/README.md), encoded here with
+# struct and zlib.crc32
+
+
+def test_golden_cohort_v1():
+    import struct
+    import zlib
+
+    path = Path(__file__).resolve().parents[1] / "golden" / "cohort_v1.bin"
+    data = path.read_bytes()
+    jan = (2024 - 1970) * 12
+    last = (pd.Timestamp("2024-03-02") - pd.Timestamp("1970-01-01")).days
+    payload = struct.pack("<BqBQQQBqQ", 2, 0, 1, 2, 1, 4, 1, last, 3)
+    for cust, unit, rev in ((7, jan, 12.5), (7, jan + 2, 1.0), (9, jan + 1, 4.25)):
+        payload += struct.pack("<qqd", cust, unit, rev)
+    blob = b"CXK1" + struct.pack("<HHIQI", 7, 1, 0, len(payload), zlib.crc32(payload)) + payload
+    assert data == blob
+    acc = cx.CohortAccumulator("M", revenue=True)
+    acc.add([7, 7, 9, 7, 9, 5, 9],
+            ["2024-01-05T12:00", "2024-01-20T12:00", "2024-02-29T12:00", "2024-03-02T12:00", None,
+             "2024-03-09T12:00", "not a time"],
+            [10.5, 2.0, 4.25, 1.0, 3.0, np.nan, 1.0], on_invalid="drop")
+    assert acc.to_bytes() == data
+    assert cx.CohortAccumulator.from_bytes(data) == acc
