@@ -264,6 +264,16 @@ TEST_CASE("survival: the one-pass dense count equals the general paths") {
     const auto big = make(d, o);
     CHECK(big == make(d, o, ones));
     CHECK(big.table().back().time == 100000.5);
+    // invalid rows inside a large batch: the one-pass count gives way to the general path, which raises
+    flags[123456] = 2;
+    survival_accumulator bad_flags;
+    CHECK(what_of([&] { bad_flags.add(survival_columns{d.data(), nullptr, nullptr, nullptr, n, flags.data()}); })
+              .find("invalid observed flag at position 123456: 2") != std::string::npos);
+    d[200000] = -3;
+    survival_accumulator bad_duration;
+    CHECK(what_of([&] { bad_duration.add(survival_columns{d.data(), o.data(), nullptr, nullptr, n}); })
+              .find("invalid duration at position 200000: -3") != std::string::npos);
+    CHECK(bad_duration == survival_accumulator());
 }
 
 TEST_CASE("survival: bad input raises with position, value and count, or is dropped and counted") {

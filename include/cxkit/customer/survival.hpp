@@ -565,24 +565,70 @@ private:
                     seen |= f;
                     return in_range ? 2 * q + (f & 1u) : sink;
                 };
+                // Scalar rows [lo, hi): any duration to its slot or the sink.
+                auto scalar = [&](std::size_t lo, std::size_t hi) {
+                    std::size_t i = lo;
+                    if (flags != nullptr) {
+                        for (; i + 1 < hi; i += 2) {
+                            const std::size_t s1 = slot(dur[i], static_cast<std::uint8_t>(flags[i]));
+                            const std::size_t s2 = slot(dur[i + 1], static_cast<std::uint8_t>(flags[i + 1]));
+                            ++t1[s1];
+                            ++t2[s2];
+                        }
+                        if (i < hi) ++t1[slot(dur[i], static_cast<std::uint8_t>(flags[i]))];
+                    } else {
+                        for (; i + 1 < hi; i += 2) {
+                            const std::size_t s1 = slot(dur[i], 1u);
+                            const std::size_t s2 = slot(dur[i + 1], 1u);
+                            ++t1[s1];
+                            ++t2[s2];
+                        }
+                        if (i < hi) ++t1[slot(dur[i], 1u)];
+                    }
+                };
+#ifdef CXKIT_SURVIVAL_SSE2
+                // Blocks: SSE2 converts two durations at a time to int32 and checks that they
+                // convert back exactly (whole numbers; NaN and huge values fail) and that the OR
+                // of the indices stays below dense_limit (no negatives, nothing too large); the
+                // scatter loop then needs no checks. A block that fails goes through `scalar`.
+                constexpr std::size_t block = 2048;
+                alignas(16) std::int32_t qbuf[block];
                 std::size_t i = b;
-                if (flags != nullptr) {
-                    for (; i + 1 < e; i += 2) {
-                        const std::size_t s1 = slot(dur[i], static_cast<std::uint8_t>(flags[i]));
-                        const std::size_t s2 = slot(dur[i + 1], static_cast<std::uint8_t>(flags[i + 1]));
-                        ++t1[s1];
-                        ++t2[s2];
+                for (; i + block <= e; i += block) {
+                    __m128d all_eq = _mm_castsi128_pd(_mm_set1_epi32(-1));
+                    __m128i any_bits = _mm_setzero_si128();
+                    for (std::size_t j = 0; j < block; j += 2) {
+                        const __m128d v = _mm_loadu_pd(dur + i + j);
+                        const __m128i q = _mm_cvttpd_epi32(v);
+                        all_eq = _mm_and_pd(all_eq, _mm_cmpeq_pd(_mm_cvtepi32_pd(q), v));
+                        any_bits = _mm_or_si128(any_bits, q);
+                        _mm_storel_epi64(reinterpret_cast<__m128i*>(qbuf + j), q);
                     }
-                    if (i < e) ++t1[slot(dur[i], static_cast<std::uint8_t>(flags[i]))];
-                } else {
-                    for (; i + 1 < e; i += 2) {
-                        const std::size_t s1 = slot(dur[i], 1u);
-                        const std::size_t s2 = slot(dur[i + 1], 1u);
-                        ++t1[s1];
-                        ++t2[s2];
+                    const auto bits = static_cast<std::uint32_t>(_mm_cvtsi128_si32(any_bits)) |
+                                      static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(any_bits, 4)));
+                    if (_mm_movemask_pd(all_eq) != 3 || (bits & ~(dense_limit - 1u)) != 0) {
+                        scalar(i, i + block);
+                        continue;
                     }
-                    if (i < e) ++t1[slot(dur[i], 1u)];
+                    if (flags != nullptr) {
+                        const std::int8_t* fl = flags + i;
+                        for (std::size_t j = 0; j < block; j += 2) {
+                            const auto f1 = static_cast<std::uint8_t>(fl[j]), f2 = static_cast<std::uint8_t>(fl[j + 1]);
+                            seen |= static_cast<std::uint32_t>(f1 | f2);
+                            ++t1[2 * static_cast<std::uint32_t>(qbuf[j]) + (f1 & 1u)];
+                            ++t2[2 * static_cast<std::uint32_t>(qbuf[j + 1]) + (f2 & 1u)];
+                        }
+                    } else {
+                        for (std::size_t j = 0; j < block; j += 2) {
+                            ++t1[2 * static_cast<std::uint32_t>(qbuf[j]) + 1u];
+                            ++t2[2 * static_cast<std::uint32_t>(qbuf[j + 1]) + 1u];
+                        }
+                    }
                 }
+                scalar(i, e);
+#else
+                scalar(b, e);
+#endif
                 bool bad = (seen & ~1u) != 0;
                 std::uint64_t missing = 0;
                 if (!bad && t1[sink] + t2[sink] > 0) {  // rows outside the dense range: missing or not?
