@@ -41,6 +41,7 @@
 #include <vector>
 
 #include <Eigen/Dense>
+#include <boost/sort/spreadsort/float_sort.hpp>
 
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
@@ -208,22 +209,39 @@ inline void sort_runs(std::vector<timed_weight>& v) {
 // Builds the table of rows [begin, end) that are valid, by sorting.
 inline std::vector<survival_row> table_by_sorting(const survival_columns& in, std::size_t begin, std::size_t end) {
     std::vector<timed_weight> ev, ce, en;
-    for (std::size_t i = begin; i < end; ++i) {
-        if (survival_row_class(in, i) != surv_valid) continue;
-        const double w = in.weights != nullptr ? in.weights[i] : 1.0;
-        if (w == 0.0) continue;  // counted in n, contributes nothing to the table
-        const double o = in.flag(i);
-        (o == 1.0 ? ev : ce).push_back({in.durations[i] + 0.0, w});  // + 0.0: -0 becomes 0
-        if (in.entry != nullptr) en.push_back({in.entry[i] + 0.0, w});
+    if (in.weights == nullptr) {
+        // Unit weights: sort the bare times (Boost spreadsort, about 3x std::sort of pairs).
+        std::vector<double> evt, cet, ent;
+        for (std::size_t i = begin; i < end; ++i) {
+            if (survival_row_class(in, i) != surv_valid) continue;
+            (in.flag(i) == 1.0 ? evt : cet).push_back(in.durations[i] + 0.0);  // + 0.0: -0 becomes 0
+            if (in.entry != nullptr) ent.push_back(in.entry[i] + 0.0);
+        }
+        for (auto* v : {&evt, &cet, &ent}) boost::sort::spreadsort::float_sort(v->begin(), v->end());
+        auto unit = [](const std::vector<double>& t, std::vector<timed_weight>& out) {
+            out.reserve(t.size());
+            for (double x : t) out.push_back({x, 1.0});
+        };
+        unit(evt, ev);
+        unit(cet, ce);
+        unit(ent, en);
+    } else {
+        for (std::size_t i = begin; i < end; ++i) {
+            if (survival_row_class(in, i) != surv_valid) continue;
+            const double w = in.weights[i];
+            if (w == 0.0) continue;  // counted in n, contributes nothing to the table
+            (in.flag(i) == 1.0 ? ev : ce).push_back({in.durations[i] + 0.0, w});
+            if (in.entry != nullptr) en.push_back({in.entry[i] + 0.0, w});
+        }
+        sort_runs(ev);
+        sort_runs(ce);
+        sort_runs(en);
     }
     double all = 0.0;  // without entry times everyone enters at 0
     if (in.entry == nullptr) {
         for (const auto& x : ev) all += x.w;
         for (const auto& x : ce) all += x.w;
     }
-    sort_runs(ev);
-    sort_runs(ce);
-    sort_runs(en);
     std::vector<survival_row> out;
     std::size_t a = 0, b = 0, c = 0;
     bool zero_pending = in.entry == nullptr && all > 0.0;
