@@ -29,6 +29,8 @@ def demo_dir(tmp_path_factory):
     assert "Kano categories" in proc.stdout
     assert "Key drivers of overall satisfaction" in proc.stdout
     assert "Impact-cost plan" in proc.stdout
+    assert "Monthly cohort retention" in proc.stdout
+    assert "log-rank test" in proc.stdout
     return out
 
 
@@ -49,6 +51,10 @@ def test_demo_writes_every_table(demo_dir):
         "drivers.csv",
         "ipa.csv",
         "plan.csv",
+        "events.csv",
+        "retention_rates.csv",
+        "churn.csv",
+        "survival_by_channel.csv",
     } <= names
 
 
@@ -120,3 +126,22 @@ def test_demo_plan_is_the_best_subset_within_budget(demo_dir):
             best, best_cost = impact[take].sum(), cost[take].sum()
     assert plan.loc[plan["selected"], "impact"].sum() == pytest.approx(best, rel=1e-12)
     assert plan.loc[plan["selected"], "cost"].sum() <= 20.0
+
+
+def test_demo_retention_matches_pandas(demo_dir):
+    events = pd.read_csv(demo_dir / "events.csv", parse_dates=["time"])
+    got = pd.read_csv(demo_dir / "retention_counts.csv", index_col=0)
+    known = events.dropna(subset=["customer"])
+    month = known["time"].dt.to_period("M")
+    first = month.groupby(known["customer"]).transform("min")
+    age = (month - first).apply(lambda d: d.n)
+    expected = known.assign(cohort=first.astype(str), age=age).groupby(["cohort", "age"])["customer"].nunique()
+    expected = expected.unstack("age")
+    got.index = pd.to_datetime(got.index).to_period("M").astype(str)
+    got.columns = got.columns.astype(int)
+    for cohort, row in expected.iterrows():
+        for a, v in row.dropna().items():
+            assert got.loc[cohort, a] == v, (cohort, a)
+    # cells after the observation end are not observed: NaN, never 0
+    assert np.isnan(got.loc["2025-12", 1])
+    assert events["customer"].isna().sum() == 25
