@@ -316,8 +316,11 @@ def _factorize_key(key: Any, name: Any, n_rows: int) -> _Key:
             codes = np.asarray(cat.codes)  # int8/int16/int32: the kernel reads them as they are
             return _Key(codes, 0, len(categories), lambda ids: categories.take(ids), name)
         arr = key.array if hasattr(key, "array") else key
-        data = getattr(arr, "_data", None)
-        mask = getattr(arr, "_mask", None)
+        # Nullable integers (a masked array: values + mask) are read without a copy. Only they are
+        # asked for `_data`: Arrow-backed arrays warn on that name.
+        masked = isinstance(arr, pd.arrays.IntegerArray)
+        data = getattr(arr, "_data", None) if masked else None
+        mask = getattr(arr, "_mask", None) if masked else None
         if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.dtype.kind in "iu":
             k = _masked_int_key(data, mask, name, n_rows)
             if k is not None:
