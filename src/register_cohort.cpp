@@ -24,24 +24,6 @@ using cxkit::customer::cohort_table;
 namespace {
 
 template <class T>
-const T* array_data(const py::handle& obj, std::size_t n, const char* name, py::object& keep) {
-    if (obj.is_none()) return nullptr;
-    auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obj);
-    if (!a || a.ndim() != 1 || static_cast<std::size_t>(a.size()) != n)
-        throw cxkit::invalid_argument(std::string(name) + " must be a 1-D array with one entry per row (" +
-                                      std::to_string(n) + ")");
-    keep = a;
-    return a.data();
-}
-
-template <class T>
-py::array_t<T> to_array(const std::vector<T>& v) {
-    py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
-    std::copy(v.begin(), v.end(), a.mutable_data());
-    return a;
-}
-
-template <class T>
 py::array_t<T> to_matrix(const std::vector<T>& v, std::size_t rows, std::size_t cols) {
     py::array_t<T> a({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
     std::copy(v.begin(), v.end(), a.mutable_data());
@@ -61,14 +43,14 @@ py::dict table_dict(const cohort_table& t) {
     const std::size_t rows = t.cohorts.size();
     std::vector<std::int64_t> starts;
     for (auto c : t.cohorts) starts.push_back(t.spec.period_start(c));
-    d["cohort_start_day"] = to_array(starts);
+    d["cohort_start_day"] = cxkit_py::to_numpy(starts);
     d["exact"] = to_matrix(t.exact, rows, t.n_ages);
     d["unbounded"] = to_matrix(t.unbounded, rows, t.n_ages);
     d["observed"] = to_matrix(t.observed, rows, t.n_ages);
     d["partial"] = to_matrix(t.partial, rows, t.n_ages);
     d["revenue"] = t.revenue.empty() ? py::object(py::none()) : py::object(to_matrix(t.revenue, rows, t.n_ages));
-    d["curve_exact"] = to_array(t.curve(cxkit::customer::retention_kind::exact));
-    d["curve_unbounded"] = to_array(t.curve(cxkit::customer::retention_kind::unbounded));
+    d["curve_exact"] = cxkit_py::to_numpy(t.curve(cxkit::customer::retention_kind::exact));
+    d["curve_unbounded"] = cxkit_py::to_numpy(t.curve(cxkit::customer::retention_kind::unbounded));
     d["end_day"] = t.end_day;
     d["has_data"] = t.has_data;
     d["n_customers"] = t.n_customers;
@@ -82,11 +64,11 @@ py::dict churn_dict(const cxkit::customer::churn_table& t, const cohort_spec& s)
     py::dict d;
     std::vector<std::int64_t> starts;
     for (auto p : t.periods) starts.push_back(s.period_start(p));
-    d["period_start_day"] = to_array(starts);
-    d["active_start"] = to_array(t.active_start);
-    d["lost"] = to_array(t.lost);
-    d["churn_rate"] = to_array(t.churn_rate());
-    d["partial"] = to_array(t.partial);
+    d["period_start_day"] = cxkit_py::to_numpy(starts);
+    d["active_start"] = cxkit_py::to_numpy(t.active_start);
+    d["lost"] = cxkit_py::to_numpy(t.lost);
+    d["churn_rate"] = cxkit_py::to_numpy(t.churn_rate());
+    d["partial"] = cxkit_py::to_numpy(t.partial);
     d["n_missing"] = t.n_missing;
     d["n_invalid"] = t.n_invalid;
     return d;
@@ -99,11 +81,11 @@ struct time_inputs {
     const double* revenue = nullptr;
     const std::uint8_t* mask = nullptr;
     time_inputs(std::size_t n, py::handle times, py::handle time_flags, py::handle revenue_, py::handle mask_) {
-        time = array_data<std::int64_t>(times, n, "time", keep_time);
+        time = cxkit_py::optional_array<std::int64_t>(times, n, "time", keep_time);
         if (time == nullptr) throw cxkit::invalid_argument("times are required");
-        flags = array_data<std::uint8_t>(time_flags, n, "time flags", keep_flags);
-        revenue = array_data<double>(revenue_, n, "revenue", keep_revenue);
-        mask = array_data<std::uint8_t>(mask_, n, "customer mask", keep_mask);
+        flags = cxkit_py::optional_array<std::uint8_t>(time_flags, n, "time flags", keep_flags);
+        revenue = cxkit_py::optional_array<double>(revenue_, n, "revenue", keep_revenue);
+        mask = cxkit_py::optional_array<std::uint8_t>(mask_, n, "customer mask", keep_mask);
     }
     template <class C>
     cohort_columns<C> columns(const C* codes, std::size_t n, std::int64_t offset, std::int64_t units_per_day) const {
@@ -175,10 +157,10 @@ void register_cohort(py::module_& m) {
                 return cxkit::customer::churn_durations(cols, n_customers, threshold_days, end_day, policy);
             });
             py::dict d;
-            d["first_day"] = to_array(t.first_day);
-            d["last_day"] = to_array(t.last_day);
-            d["duration"] = to_array(t.duration);
-            d["observed"] = to_array(t.observed);
+            d["first_day"] = cxkit_py::to_numpy(t.first_day);
+            d["last_day"] = cxkit_py::to_numpy(t.last_day);
+            d["duration"] = cxkit_py::to_numpy(t.duration);
+            d["observed"] = cxkit_py::to_numpy(t.observed);
             d["end_day"] = t.end_day;
             d["n_missing"] = t.n_missing;
             d["n_invalid"] = t.n_invalid;
@@ -221,7 +203,7 @@ void register_cohort(py::module_& m) {
                const auto policy = cxkit::core::parse_on_invalid(on_invalid);
                py::object keep;
                const auto n = static_cast<std::size_t>(py::len(keys));
-               const std::int64_t* k = array_data<std::int64_t>(keys, n, "customer", keep);
+               const std::int64_t* k = cxkit_py::optional_array<std::int64_t>(keys, n, "customer", keep);
                const time_inputs in(n, times, time_flags, revenue, key_mask);
                const auto cols = in.columns(k, n, 0, units_per_day);
                py::gil_scoped_release nogil;

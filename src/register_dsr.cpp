@@ -20,17 +20,6 @@ using cxkit::survey::dsr_table;
 
 namespace {
 
-template <class T>
-const T* optional_data(const py::handle& obj, std::size_t n, const char* name, py::object& keep) {
-    if (obj.is_none()) return nullptr;
-    auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obj);
-    if (!a || a.ndim() != 1 || static_cast<std::size_t>(a.size()) != n)
-        throw cxkit::invalid_argument(std::string(name) + " must be a 1-D array with one entry per row (" +
-                                      std::to_string(n) + ")");
-    keep = a;
-    return a.data();
-}
-
 // Normalised columns of one call, with the Python objects kept alive for the views.
 struct dsr_inputs {
     std::vector<std::string> dimension_labels;
@@ -59,10 +48,10 @@ struct dsr_inputs {
             !(dim.dtype().is(py::dtype::of<std::int8_t>()) || dim.dtype().is(py::dtype::of<std::int64_t>())))
             throw cxkit::invalid_argument("dimension codes must be a 1-D int8 or int64 array with one code per row (" +
                                           std::to_string(n) + ")");
-        time = optional_data<std::int64_t>(times, n, "time", keep_time);
-        time_flags = optional_data<std::uint8_t>(time_flags_, n, "time flags", keep_time_flags);
-        buyer = optional_data<std::int64_t>(buyers, n, "buyer", keep_buyer);
-        buyer_mask = optional_data<std::uint8_t>(buyer_mask_, n, "buyer mask", keep_buyer_mask);
+        time = cxkit_py::optional_array<std::int64_t>(times, n, "time", keep_time);
+        time_flags = cxkit_py::optional_array<std::uint8_t>(time_flags_, n, "time flags", keep_time_flags);
+        buyer = cxkit_py::optional_array<std::int64_t>(buyers, n, "buyer", keep_buyer);
+        buyer_mask = cxkit_py::optional_array<std::uint8_t>(buyer_mask_, n, "buyer mask", keep_buyer_mask);
         if (time == nullptr) throw cxkit::invalid_argument("times are required");
     }
 
@@ -231,7 +220,7 @@ void register_dsr(py::module_& m) {
                const dsr_inputs in(c["dim_codes"], c["dim_labels"].cast<std::vector<std::string>>(), c["rating"],
                                    c["rating_mask"], c["time"], c["time_flags"], c["buyer"], c["buyer_mask"]);
                py::object keep;
-               const std::int64_t* s = optional_data<std::int64_t>(c["seller_codes"], in.n, "seller codes", keep);
+               const std::int64_t* s = cxkit_py::optional_array<std::int64_t>(c["seller_codes"], in.n, "seller codes", keep);
                dispatch_rating(in.rating.values, [&](const auto* r) {
                    const auto cols = in.columns(r, s, static_cast<const std::int64_t*>(in.dim.data()), 0, labels.size(),
                                                 cxkit::core::seconds_per_day);

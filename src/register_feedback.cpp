@@ -21,11 +21,6 @@ namespace py = pybind11;
 
 namespace {
 
-template <class V>
-py::array_t<V> as_numpy(const std::vector<V>& v) {
-    return py::array_t<V>(static_cast<py::ssize_t>(v.size()), v.data());
-}
-
 py::array_t<double> as_float64(py::handle obj) {
     return py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(obj);
 }
@@ -159,11 +154,11 @@ void register_feedback(py::module_& m) {
                                                    c.mask_data(), e.mask_data());
             }
             py::dict out;
-            out["rate"] = as_numpy(r.rate);
-            out["center"] = as_numpy(r.center);
-            out["lower"] = as_numpy(r.lower);
-            out["upper"] = as_numpy(r.upper);
-            out["out_of_control"] = as_numpy(r.out_of_control).attr("astype")("bool");
+            out["rate"] = cxkit_py::to_numpy(r.rate);
+            out["center"] = cxkit_py::to_numpy(r.center);
+            out["lower"] = cxkit_py::to_numpy(r.lower);
+            out["upper"] = cxkit_py::to_numpy(r.upper);
+            out["out_of_control"] = cxkit_py::to_numpy(r.out_of_control).attr("astype")("bool");
             out["center_line"] = r.center_line;
             out["n"] = r.n;
             out["n_missing"] = r.n_missing;
@@ -209,13 +204,13 @@ void register_feedback(py::module_& m) {
                 });
             });
             py::dict out;
-            out["period"] = as_numpy(t.period);
-            out["category"] = as_numpy(t.category);
-            out["count"] = as_numpy(t.count);
-            out["rows"] = as_numpy(t.rows);
-            out["share"] = as_numpy(t.share);
-            out["cumulative_share"] = as_numpy(t.cumulative_share);
-            out["vital_few"] = as_numpy(t.vital_few).attr("astype")("bool");
+            out["period"] = cxkit_py::to_numpy(t.period);
+            out["category"] = cxkit_py::to_numpy(t.category);
+            out["count"] = cxkit_py::to_numpy(t.count);
+            out["rows"] = cxkit_py::to_numpy(t.rows);
+            out["share"] = cxkit_py::to_numpy(t.share);
+            out["cumulative_share"] = cxkit_py::to_numpy(t.cumulative_share);
+            out["vital_few"] = cxkit_py::to_numpy(t.vital_few).attr("astype")("bool");
             out["n"] = t.n;
             out["n_missing"] = t.n_missing;
             out["n_invalid"] = t.n_invalid;

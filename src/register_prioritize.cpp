@@ -21,12 +21,7 @@ namespace {
 
 using cxkit::product::knapsack_options;
 
-template <class V>
-py::array_t<V> as_numpy(const std::vector<V>& v) {
-    return py::array_t<V>(static_cast<py::ssize_t>(v.size()), v.data());
-}
-
-py::array as_bool(const std::vector<std::uint8_t>& v) { return as_numpy(v).attr("astype")("bool"); }
+py::array as_bool(const std::vector<std::uint8_t>& v) { return cxkit_py::to_numpy(v).attr("astype")("bool"); }
 
 /// A numeric column as contiguous float64 plus its missing mask (kept alive by the struct).
 struct float_column {
@@ -101,11 +96,11 @@ void register_prioritize(py::module_& m) {
                 }
             }
             py::dict out;
-            out["row"] = as_numpy(t.row);
-            out["impact"] = as_numpy(t.impact);
-            out["cost"] = as_numpy(t.cost);
-            out["ratio"] = as_numpy(t.ratio);
-            out["rank"] = as_numpy(t.rank);
+            out["row"] = cxkit_py::to_numpy(t.row);
+            out["impact"] = cxkit_py::to_numpy(t.impact);
+            out["cost"] = cxkit_py::to_numpy(t.cost);
+            out["ratio"] = cxkit_py::to_numpy(t.ratio);
+            out["rank"] = cxkit_py::to_numpy(t.rank);
             py::list q;
             for (auto v : t.quadrant_of) q.append(py::str(cxkit::product::to_string(v)));
             out["quadrant"] = q;
@@ -121,8 +116,8 @@ void register_prioritize(py::module_& m) {
             out["n_missing"] = t.n_missing;
             out["n_invalid"] = t.n_invalid;
             if (has_reps) {
-                out["frontier_share"] = as_numpy(s.frontier_share);
-                if (t.has_budget) out["selected_share"] = as_numpy(s.selected_share);
+                out["frontier_share"] = cxkit_py::to_numpy(s.frontier_share);
+                if (t.has_budget) out["selected_share"] = cxkit_py::to_numpy(s.selected_share);
                 out["n_replicates"] = s.n_replicates;
                 out["n_replicates_dropped"] = s.n_dropped;
             }
@@ -148,7 +143,7 @@ void register_prioritize(py::module_& m) {
                 r = cxkit::product::knapsack(a.span(), c.span(), budget, o);
             }
             py::dict out;
-            out["chosen"] = as_numpy(r.chosen);
+            out["chosen"] = cxkit_py::to_numpy(r.chosen);
             out["total_impact"] = r.total_impact;
             out["total_cost"] = r.total_cost;
             out["nodes"] = r.nodes;
@@ -187,7 +182,7 @@ void register_prioritize(py::module_& m) {
             if (w.col.has_mask)
                 for (std::size_t i = 0; i < wv.size(); ++i)
                     if (w.col.mask_data()[i]) wv[i] = nan;
-            return as_numpy(cxkit::product::kano_impact(bv, wv, better_weight, worse_weight));
+            return cxkit_py::to_numpy(cxkit::product::kano_impact(bv, wv, better_weight, worse_weight));
         },
         py::arg("better"), py::arg("worse"), py::arg("better_weight") = 1.0, py::arg("worse_weight") = 1.0,
         "Kano-based impact: better_weight * Better + worse_weight * |Worse| (NaN stays NaN).");

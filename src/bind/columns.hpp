@@ -8,9 +8,11 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <cxkit/core/validate.hpp>
 #include <cxkit/error.hpp>
@@ -44,6 +46,28 @@ inline bool is_numeric_vector(py::handle obj) {
     const char order = a.dtype().byteorder();
     const bool native = order == '=' || order == '|' || order == (PY_LITTLE_ENDIAN ? '<' : '>');
     return native && a.ndim() == 1 && (kind == 'i' || kind == 'u' || (kind == 'f' && (size == 4 || size == 8)));
+}
+
+/// Data of an optional 1-D argument with one entry per row, as T (converted when needed), or null
+/// for None; `keep` holds a converted array alive for as long as the pointer is used.
+/// @throws invalid_argument naming the argument when it is not 1-D or has another length.
+template <class T>
+const T* optional_array(const py::handle& obj, std::size_t n, const char* name, py::object& keep) {
+    if (obj.is_none()) return nullptr;
+    auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obj);
+    if (!a || a.ndim() != 1 || static_cast<std::size_t>(a.size()) != n)
+        throw cxkit::invalid_argument(std::string(name) + " must be a 1-D array with one entry per row (" +
+                                      std::to_string(n) + ")");
+    keep = a;
+    return a.data();
+}
+
+/// A vector as a new numpy array (element by element, so std::vector<bool> works too).
+template <class T>
+py::array_t<T> to_numpy(const std::vector<T>& v) {
+    py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
+    std::copy(v.begin(), v.end(), a.mutable_data());
+    return a;
 }
 
 /// Values of argument `name` as a numeric column.
