@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import os
 import platform
 import sys
@@ -42,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 import cxkit as cx
-from compare_survey import Mismatch, best_of, duckdb, fmt_rate, pl, versions
+from compare_survey import Mismatch, best_of, duckdb, fmt_rate, pl, versions, write_report
 
 TARGET_ROWS = 50_000_000
 TARGET_PEERS = 3.0
@@ -180,10 +179,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"\ntarget: cxkit {ratio:.2f}x the fastest peer ({fastest}); needs >= {TARGET_PEERS}x: "
               f"{'met' if ok else 'NOT met'}{scale}")
         report["target"] = {"fastest_peer": fastest, "ratio": ratio, "met": ok}
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(report, f, indent=2)
-        print(f"\nresults written to {a.json}")
+    write_report(a.json, report)
     return 0
 
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import gc
-import json
 import os
 import platform
 import sys
@@ -49,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 import cxkit as cx
-from compare_survey import Mismatch, best_of, duckdb, fmt_rate, pl, versions
+from compare_survey import Mismatch, best_of, duckdb, fmt_rate, pl, versions, write_report
 
 DIMENSIONS = ["described", "shipping", "service", "communication"]
 WINDOW = 180
@@ -295,10 +294,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         report["cxkit_breakdown"] = cxkit_breakdown(df, as_of, a.repeat)
     except Exception as e:  # private API: never fail the benchmark on it
         print(f"\n(cxkit breakdown unavailable: {type(e).__name__}: {e})")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(report, f, indent=2)
-        print(f"\nresults written to {a.json}")
+    write_report(a.json, report)
     return 0
 
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import gc
-import json
 import math
 import os
 import platform
@@ -52,6 +51,8 @@ from typing import Any, Callable, Optional
 import cxkit as cx
 import numpy as np
 import pandas as pd
+
+from compare_survey import write_report
 
 try:  # optional peer: reported and skipped when missing, never fatal
     import pymannkendall as pymk
@@ -268,10 +269,7 @@ def main(argv: Optional[list[str]] = None) -> int:
               f"{by['pyMannKendall original_test']:.3f} s: {ratio:.1f}x (target >= {TARGET_RATIO:g}x) {verdict}")
         report["targets"].append({"target": "cxkit vs pyMannKendall (Mann-Kendall + Sen slope)", "ratio": ratio,
                                   "goal": TARGET_RATIO, "pass": ratio >= TARGET_RATIO, "judged": judged})
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(report, f, indent=2)
-        print(f"\nresults written to {a.json}")
+    write_report(a.json, report)
     return 0
 
 

@@ -366,6 +366,14 @@ def cxkit_breakdown(df: pd.DataFrame, repeat: int, string_keys: Optional[dict] =
 # --------------------------------------------------------------------------------------------------
 
 
+def write_report(path: Optional[str], report: dict) -> None:
+    """Write the run's figures as JSON when --json PATH was given."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(report, f, indent=2)
+        print(f"\nresults written to {path}")
+
+
 def versions() -> dict:
     v = {
         "python": platform.python_version(),
@@ -487,10 +495,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         except Exception as e:  # private API: never fail the benchmark on it
             print(f"\n(cxkit breakdown unavailable: {type(e).__name__}: {e})")
 
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(report, f, indent=2)
-        print(f"\nresults written to {a.json}")
+    write_report(a.json, report)
     return 0
 
 

@@ -108,13 +108,6 @@ py::array code_array(py::handle codes) {
     return a;
 }
 
-std::string day_text(std::int64_t day) {
-    const auto d = cxkit::core::civil_from_days(day);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(d.year), d.month, d.day);
-    return buf;
-}
-
 }  // namespace
 
 void register_cohort(py::module_& m) {
@@ -187,7 +180,7 @@ void register_cohort(py::module_& m) {
                    ", revenue=" + (a.has_revenue() ? "True" : "False") +
                    ", customers=" + std::to_string(a.n_customers()) + ", n=" + std::to_string(a.n_events()) +
                    ", n_missing=" + std::to_string(a.n_missing()) + ", n_invalid=" + std::to_string(a.n_invalid()) +
-                   ", last_day=" + (a.last_day() ? day_text(*a.last_day()) : std::string("None"));
+                   ", last_day=" + (a.last_day() ? cxkit::core::iso_date(*a.last_day()) : std::string("None"));
         });
     cls.def(py::init([](const std::string& period, py::object rolling_days, bool revenue) {
                 const std::int64_t r = rolling_days.is_none() ? 0 : rolling_days.cast<std::int64_t>();

@@ -124,13 +124,6 @@ py::dict result_columns(const std::vector<cxkit::dsr_cell>& cells, std::size_t n
     return cols;
 }
 
-std::string day_text(std::int64_t day) {
-    const auto d = cxkit::core::civil_from_days(day);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(d.year), d.month, d.day);
-    return buf;
-}
-
 }  // namespace
 
 void register_dsr(py::module_& m) {
@@ -196,7 +189,7 @@ void register_dsr(py::module_& m) {
             for (const auto& d : a.dimensions()) dims += (dims.empty() ? "'" : ", '") + d + "'";
             return "dimensions=[" + dims + "], window_days=" + std::to_string(a.window_days()) +
                    ", monthly_cap=" + std::to_string(a.monthly_cap()) + ", sellers=" + std::to_string(a.n_sellers()) +
-                   ", as_of=" + (a.as_of() ? day_text(*a.as_of()) : std::string("None")) +
+                   ", as_of=" + (a.as_of() ? cxkit::core::iso_date(*a.as_of()) : std::string("None")) +
                    ", rows=" + std::to_string(a.rows());
         });
     cls.def(py::init([](py::object dimensions, std::int64_t window_days, std::int64_t monthly_cap) {

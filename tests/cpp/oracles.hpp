@@ -2,10 +2,14 @@
 // textbook form (not cxkit's), so a test compares cxkit with the definition, never with itself.
 #pragma once
 
+#include <cxkit/error.hpp>
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 /// Relative-tolerance check.
 #define CHECK_REL(got, expected, rel) CHECK((got) == doctest::Approx(expected).epsilon(rel))
@@ -33,3 +37,20 @@ inline bounds newcombe(double p1, double n1, double p2, double n2, double z) {
 }
 
 }  // namespace oracle
+
+// ---- Shared test helpers (not oracles) --------------------------------------------------------
+
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+/// The corrupt_state message of deserializing a copy of `data` held in a buffer of exactly its
+/// size (a read past the end is a real out-of-bounds read under a sanitizer); "" if it parsed.
+template <class State>
+std::string corrupt_message(const std::vector<std::uint8_t>& data) {
+    const std::vector<std::uint8_t> copy(data);
+    try {
+        (void)State::deserialize(copy.empty() ? nullptr : copy.data(), copy.size());
+    } catch (const cxkit::corrupt_state& e) {
+        return e.what();
+    }
+    return "";
+}

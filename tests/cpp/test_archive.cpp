@@ -9,6 +9,8 @@
 #include <boost/crc.hpp>
 #include <doctest/doctest.h>
 
+#include "oracles.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -100,20 +102,6 @@ bytes histogram_payload(std::int64_t low, std::int64_t high, const std::vector<s
 // ---- Helpers --------------------------------------------------------------------------------
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-// Deserializes a copy of `data` held in a buffer of exactly its size (so a read past the end is a
-// real out-of-bounds read under a sanitizer) and returns the corrupt_state message, or "" if none.
-template <class State>
-std::string corrupt_message(const bytes& data) {
-    const bytes copy(data);
-    try {
-        (void)State::deserialize(copy.empty() ? nullptr : copy.data(), copy.size());
-    } catch (const cxkit::corrupt_state& e) {
-        return e.what();
-    }
-    return "";
-}
 
 #define CHECK_CORRUPT(State, data, part)                                                           \
     do {                                                                                           \

@@ -226,10 +226,9 @@ TEST_CASE("rating: one row has a mean but no std or mean interval") {
     CHECK(r.ci_high == doctest::Approx(100.0).epsilon(1e-14));
 }
 
-// KNOWN BUG (include/cxkit/stats/intervals.hpp:233-235, see test_intervals.cpp): the Wilson bounds
-// round, so a CSAT of 100% reports ci_high = 99.999999999999986 (< csat) and a CSAT of 0% (7 ratings
-// of 1) reports ci_low = 2.8e-15 (> csat). Expected: the interval contains the estimate, with the
-
+// Regression (see test_intervals.cpp): rounded Wilson bounds made a CSAT of 100% report
+// ci_high = 99.999999999999986 (< csat) and a CSAT of 0% (7 ratings of 1) ci_low = 2.8e-15 (> csat).
+// The interval must contain the estimate.
 TEST_CASE("rating: the Wilson interval of CSAT 0% and 100% contains the estimate") {
     const auto all = split(10, 10).result();  // ten 5s
     CHECK(all.csat == 100.0);

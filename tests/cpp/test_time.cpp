@@ -260,3 +260,12 @@ TEST_CASE("time: week_of_day and quarter_of_day") {
     CHECK(first_day_of_quarter(-1) == days_from_civil(1969, 10, 1));
     CHECK(first_day_of_quarter(41 * 4 + 3) == days_from_civil(2011, 10, 1));
 }
+
+TEST_CASE("time: iso_date writes YYYY-MM-DD") {
+    using cxkit::core::iso_date;
+    CHECK(iso_date(0) == "1970-01-01");
+    CHECK(iso_date(-1) == "1969-12-31");
+    CHECK(iso_date(cxkit::core::days_from_civil(2024, 2, 29)) == "2024-02-29");
+    CHECK(iso_date(cxkit::core::days_from_civil(9, 3, 7)) == "0009-03-07");
+    CHECK(iso_date(cxkit::core::days_from_civil(12345, 12, 31)) == "12345-12-31");
+}

@@ -12,6 +12,8 @@
 #define CXKIT_CORE_TIME_HPP
 
 #include <cstdint>
+#include <cstdio>
+#include <string>
 
 #include "cxkit/config.hpp"
 
@@ -85,6 +87,15 @@ constexpr std::int64_t quarter_of_day(std::int64_t day) noexcept { return floor_
 
 /// First day of a quarter index from quarter_of_day.
 constexpr std::int64_t first_day_of_quarter(std::int64_t quarter) noexcept { return first_day_of_month(quarter * 3); }
+
+/// ISO 8601 text "YYYY-MM-DD" of a day number (for messages and reprs; at least four year digits,
+/// a minus sign before years below 0).
+inline std::string iso_date(std::int64_t day) {
+    const civil_date d = civil_from_days(day);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(d.year), d.month, d.day);
+    return buf;
+}
 
 }  // namespace core
 CXKIT_NAMESPACE_END

@@ -693,11 +693,9 @@ dsr_table dsr_count(const dsr_columns<R, S, D>& in, const std::vector<std::strin
             else if (in.time_flags != nullptr && in.time_flags[pos] == 2)
                 what = "invalid time at position " + std::to_string(pos) + " (not a date or time)";
             else {
-                const core::civil_date d = core::civil_from_days(as_of);
-                what = "time at position " + std::to_string(pos) + " is after as_of " + std::to_string(d.year) + "-" +
-                       (d.month < 10 ? "0" : "") + std::to_string(d.month) + "-" + (d.day < 10 ? "0" : "") +
-                       std::to_string(d.day) + " (day " + std::to_string(core::day_of(in.time[pos], in.units_per_day)) +
-                       " > " + std::to_string(as_of) + ")";
+                what = "time at position " + std::to_string(pos) + " is after as_of " + core::iso_date(as_of) +
+                       " (day " + std::to_string(core::day_of(in.time[pos], in.units_per_day)) + " > " +
+                       std::to_string(as_of) + ")";
             }
             break;
         }
