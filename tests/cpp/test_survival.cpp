@@ -276,6 +276,86 @@ TEST_CASE("survival: the one-pass dense count equals the general paths") {
     CHECK(bad_duration == survival_accumulator());
 }
 
+TEST_CASE("survival: 16-bit counting cells never wrap and both SIMD block steps agree with a scalar reference") {
+    // one million rows of the same duration: every 16-bit cell is flushed before it can wrap
+    const std::size_t n = 1000000;
+    std::vector<double> d(n, 5.0);
+    std::vector<std::int8_t> flags(n, 1);
+    for (std::size_t i = 0; i < n; i += 3) flags[i] = 0;
+    d[n - 1] = 65535.0;  // the largest dense duration
+    survival_accumulator same;
+    same.add(survival_columns{d.data(), nullptr, nullptr, nullptr, n, flags.data()}, cxkit::on_invalid::raise, 2);
+    const auto& t = same.table();
+    REQUIRE(t.size() == 3);  // time 0 (entry row), 5, 65535
+    std::uint64_t censored_at_5 = 0;
+    for (std::size_t i = 0; i + 1 < n; ++i) censored_at_5 += flags[i] == 0;
+    CHECK(t[1].time == 5.0);
+    CHECK(t[1].censored == static_cast<double>(censored_at_5));
+    CHECK(t[1].events == static_cast<double>(n - 1 - censored_at_5));
+    CHECK(t[2].time == 65535.0);
+    CHECK(t[2].censored + t[2].events == 1.0);
+#ifdef CXKIT_SURVIVAL_SSE2
+    // the block step, every width this build has, against the definition row by row
+    using cxkit::customer::detail::dense_slots_sse2;
+    const std::size_t m = 64;
+    auto reference = [&](const std::vector<double>& dur, const std::vector<std::int8_t>& fl, std::vector<std::int32_t>& slots,
+                         std::uint32_t& qb, std::uint32_t& fb) {
+        bool exact = true;
+        for (std::size_t i = 0; i < m; ++i) {
+            const double x = dur[i];
+            const bool fits = x > -2147483649.0 && x < 2147483648.0;  // NaN fails too
+            const auto q = fits ? static_cast<std::int32_t>(x) : INT32_MIN;
+            exact = exact && fits && static_cast<double>(q) == x;
+            qb |= static_cast<std::uint32_t>(q);
+            fb |= static_cast<std::uint8_t>(fl[i]);
+            slots[i] = static_cast<std::int32_t>((static_cast<std::uint32_t>(q) << 1) | (static_cast<std::uint8_t>(fl[i]) & 1u));
+        }
+        return exact;
+    };
+    std::mt19937_64 rng(11);
+    for (int round = 0; round < 8; ++round) {
+        std::vector<double> dur(m);
+        std::vector<std::int8_t> fl(m);
+        for (std::size_t i = 0; i < m; ++i) {
+            dur[i] = static_cast<double>(rng() % 70000);
+            fl[i] = static_cast<std::int8_t>(rng() % 2);
+        }
+        switch (round) {  // one kind of trouble per round (round 0 and 7: clean)
+            case 1: dur[13] = nan_v; break;
+            case 2: dur[40] = 7.25; break;
+            case 3: dur[3] = -1.0; break;
+            case 4: dur[63] = 1e12; break;
+            case 5: fl[9] = 2; break;
+            case 6: fl[62] = -1; break;
+            default: break;
+        }
+        std::vector<std::int32_t> want(m), got(m);
+        std::uint32_t wq = 0, wf = 0;
+        const bool wexact = reference(dur, fl, want, wq, wf);
+        std::uint32_t gq = 0, gf = 0;
+        CHECK(dense_slots_sse2(dur.data(), fl.data(), got.data(), m, gq, gf) == wexact);
+        CHECK(gq == wq);
+        CHECK(gf == wf);
+        if (wexact) CHECK(got == want);
+#ifdef CXKIT_SURVIVAL_AVX2
+        if (cxkit::customer::detail::dense_slots_avx2_available()) {
+            std::vector<std::int32_t> wide(m);
+            std::uint32_t aq = 0, af = 0;
+            CHECK(cxkit::customer::detail::dense_slots_avx2(dur.data(), fl.data(), wide.data(), m, aq, af) == wexact);
+            CHECK(aq == wq);
+            CHECK(af == wf);
+            if (wexact) CHECK(wide == want);
+        }
+#endif
+        // no flags: every row an event
+        std::uint32_t nq = 0, nf = 0;
+        if (dense_slots_sse2(dur.data(), nullptr, got.data(), m, nq, nf) && wexact)
+            for (std::size_t i = 0; i < m; ++i) CHECK(got[i] == (want[i] | 1));
+        CHECK(nf == 0u);
+    }
+#endif
+}
+
 TEST_CASE("survival: bad input raises with position, value and count, or is dropped and counted") {
     const std::vector<double> d = {1, -2, 3, std::numeric_limits<double>::infinity(), nan_v, 4, 5};
     const std::vector<double> o = {1, 1, 2, 1, 1, nan_v, 1};
