@@ -15,6 +15,7 @@ void register_drivers(py::module_& m);
 void register_prioritize(py::module_& m);
 void register_cohort(py::module_& m);
 void register_survival(py::module_& m);
+void register_clv(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
@@ -29,4 +30,5 @@ PYBIND11_MODULE(_core, m) {
     register_prioritize(m);
     register_cohort(m);
     register_survival(m);
+    register_clv(m);
 }

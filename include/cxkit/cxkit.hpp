@@ -28,6 +28,7 @@
 #include "cxkit/stats/rate_ratio.hpp"
 #include "cxkit/stats/welch.hpp"
 
+#include "cxkit/customer/clv.hpp"
 #include "cxkit/customer/survival.hpp"
 #include "cxkit/survey/csi.hpp"
 #include "cxkit/survey/dsr.hpp"

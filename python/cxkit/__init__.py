@@ -21,6 +21,7 @@ from ._core import (
     UnsupportedTypeError,
     __version__,
 )
+from .clv import BetaGeoFitter, GammaGammaFitter, clv_retention, clv_simple, customer_lifetime_value
 from .cohort import CohortAccumulator, Retention, churn_durations, churn_rate, retention
 from .drivers import DriverAccumulator, ipa, key_drivers
 from .dsr import DsrAccumulator, dsr
@@ -80,6 +81,12 @@ __all__ = [
     "SurvivalResult",
     "SurvivalResults",
     "TestResult",
+    # customers: lifetime value (BG/NBD, Gamma-Gamma)
+    "BetaGeoFitter",
+    "GammaGammaFitter",
+    "customer_lifetime_value",
+    "clv_simple",
+    "clv_retention",
     # statistics
     "adjust_pvalues",
     # errors
