@@ -360,7 +360,7 @@ def clv_simple(contribution: Any, lifetime: Any) -> Any:
     bad = ~np.isnan(life) & (life < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.ravel())[0])
-        raise _core.InvalidInputError(f"lifetime at position {i} is {life.ravel()[i]!r} (expected a number >= 0)")
+        raise _core.InvalidInputError(f"lifetime at position {i} is {float(life.ravel()[i])!r} (expected a number >= 0)")
     out = c * life
     return float(out) if out.ndim == 0 else out
 
@@ -388,6 +388,6 @@ def clv_retention(margin: Any, retention_rate: Any, discount_rate: Any) -> Any:
             i = int(np.flatnonzero(bad.ravel())[0])
             expected = "a number in [0, 1)" if name == "retention_rate" else "a finite number > -1"
             where = f" at position {i}" if arr.ndim else ""
-            raise _core.InvalidInputError(f"{name}{where} is {arr.ravel()[i]!r} (expected {expected})")
+            raise _core.InvalidInputError(f"{name}{where} is {float(arr.ravel()[i])!r} (expected {expected})")
     out = m * r / (1.0 + d - r)
     return float(out) if out.ndim == 0 else out
