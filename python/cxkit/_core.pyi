@@ -818,3 +818,43 @@ class CohortAccumulator:
     def to_bytes(self) -> bytes: ...
     @staticmethod
     def from_bytes(data: Any) -> CohortAccumulator: ...
+
+# ---- CLV: BG/NBD, Gamma-Gamma (src/register_clv.cpp)
+def bgnbd_fit(
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    weights: Any = None,
+    *,
+    penalizer: float = 0.0,
+    on_invalid: str = "raise",
+    max_iterations: int = 200,
+    tolerance: float = 1e-10,
+    start: Any = None,
+) -> dict: ...
+def gamma_gamma_fit(
+    frequency: Any,
+    monetary_value: Any,
+    weights: Any = None,
+    *,
+    penalizer: float = 0.0,
+    on_invalid: str = "raise",
+    max_iterations: int = 200,
+    tolerance: float = 1e-10,
+    start: Any = None,
+) -> dict: ...
+def bgnbd_predict(
+    kind: str, params: list[float], t: Any, frequency: Any = None, recency: Any = None, T: Any = None
+) -> npt.NDArray[np.float64]: ...
+def gamma_gamma_expected_value(params: list[float], frequency: Any, monetary_value: Any) -> npt.NDArray[np.float64]: ...
+def customer_lifetime_value(
+    bg_params: list[float],
+    gg_params: list[float],
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    monetary_value: Any,
+    months: int,
+    discount_rate: float,
+    period_days: float,
+) -> npt.NDArray[np.float64]: ...
