@@ -16,6 +16,7 @@ void register_prioritize(py::module_& m);
 void register_cohort(py::module_& m);
 void register_survival(py::module_& m);
 void register_clv(py::module_& m);
+void register_rfm(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
@@ -31,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
     register_cohort(m);
     register_survival(m);
     register_clv(m);
+    register_rfm(m);
 }

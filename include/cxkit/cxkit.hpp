@@ -33,6 +33,8 @@
 #include "cxkit/survey/csi.hpp"
 #include "cxkit/survey/dsr.hpp"
 #include "cxkit/customer/cohort.hpp"
+#include "cxkit/customer/rfm.hpp"
+#include "cxkit/customer/clv_summary.hpp"
 #include "cxkit/survey/nps.hpp"
 #include "cxkit/survey/rating.hpp"
 

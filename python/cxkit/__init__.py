@@ -28,6 +28,7 @@ from .dsr import DsrAccumulator, dsr
 from .feedback import TargetResult, TrendResult, control_chart, mann_kendall, pareto, rate_ratio_test, target_progress
 from .kano import KanoAccumulator, kano
 from .prioritize import kano_impact, prioritize
+from .rfm import RFM_STANDARD_SEGMENTS, RfmTiesWarning, clv_summary, rfm
 from .stats import adjust_pvalues
 from .survival import SurvivalAccumulator, SurvivalResult, SurvivalResults, TestResult, kaplan_meier, logrank_test
 from .survey import ces, compare_csat, compare_nps, compare_periods, compare_segments, csat, csi, nps
@@ -87,6 +88,11 @@ __all__ = [
     "customer_lifetime_value",
     "clv_simple",
     "clv_retention",
+    # customers: RFM and transaction summaries
+    "rfm",
+    "clv_summary",
+    "RFM_STANDARD_SEGMENTS",
+    "RfmTiesWarning",
     # statistics
     "adjust_pvalues",
     # errors

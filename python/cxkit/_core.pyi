@@ -819,6 +819,38 @@ class CohortAccumulator:
     @staticmethod
     def from_bytes(data: Any) -> CohortAccumulator: ...
 
+# ---- RFM and transaction summaries (src/register_rfm.cpp)
+def rfm_count(
+    codes: Any,
+    offset: int,
+    n_customers: int,
+    times: Any,
+    time_flags: Any,
+    units_per_day: int,
+    amount: Any,
+    as_of_day: Optional[int],
+    bins: int,
+    thresholds: list[list[float]],
+    segments: list[tuple[str, int, int, int, int, int, int]],
+    on_invalid: str = "raise",
+) -> dict: ...
+def rfm_standard_segments() -> list: ...
+def clv_summary_count(
+    codes: Any,
+    offset: int,
+    n_customers: int,
+    times: Any,
+    time_flags: Any,
+    units_per_day: int,
+    amount: Any,
+    period: str,
+    multiplier: float,
+    end_stamp: Optional[int] = None,
+    calibration_end: Optional[int] = None,
+    holdout_end: Optional[int] = None,
+    on_invalid: str = "raise",
+) -> dict: ...
+
 # ---- CLV: BG/NBD, Gamma-Gamma (src/register_clv.cpp)
 def bgnbd_fit(
     frequency: Any,

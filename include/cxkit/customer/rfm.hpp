@@ -1,0 +1,585 @@
+/**
+ * @file rfm.hpp
+ * @brief Per-customer transaction aggregation and RFM scores (METRICS.md §4 "RFM").
+ *
+ * One kernel, `aggregate_transactions`, reads a transaction log once (dense customer codes, time
+ * stamps, optional amounts) and fills one cell per customer: first and last day, rows, total
+ * amount split into the first period's amount and the rest, and the number of distinct periods.
+ * `rfm` (this header) and `clv_summary` (clv_summary.hpp) are both finalisers of that kernel.
+ *
+ * RFM definitions (METRICS.md §4):
+ * - as of day A (default: the day of the last transaction in the data): recency = A − day of the
+ *   customer's last purchase (whole calendar days), frequency = purchases (rows), monetary = total
+ *   amount.
+ * - Scores 1..bins by rank-based quantiles, so that equal values always share a score: with the
+ *   per-customer values sorted, v_(0) ≤ … ≤ v_(n−1), the cut points are the lower empirical
+ *   quantiles c_k = v_(⌊k (n − 1) / bins⌋), k = 1..bins−1, and score(v) = 1 + #{k : v > c_k}.
+ *   The score is a function of the value (ties share it) and monotone in it. Frequency and
+ *   monetary use it as it is; recency is reversed (most recent = highest):
+ *   r_score = bins + 1 − score(recency) = bins − #{k : recency > c_k}.
+ *   When ties make cut points equal, fewer than `bins` distinct scores occur; the result reports the
+ *   cut points and the number of distinct scores used so the caller can say so (never silently).
+ * - Given thresholds (ascending cut points per dimension) replace the quantiles in the same rule.
+ * - rfm = 100 r + 10 f + m. Segments: an ordered list of rules on inclusive score ranges; the
+ *   first rule that matches names the customer's segment; unmatched customers get the default.
+ *
+ * Row classes (ARCHITECTURE.md §3): a missing customer, time or amount (NaN) is missing; a time that
+ * is not a time or is outside ±(2^31 − 1) days, and an amount that is negative or infinite, are
+ * invalid (raise, or drop and count); a row after the observation end (as of date) is outside the
+ * window: not an error (truncating a longer log at a date, or splitting it into calibration and
+ * holdout, is the ordinary use) but counted in `n_after_end`, so that
+ * n + n_holdout + n_missing + n_invalid + n_after_end = rows.
+ */
+#ifndef CXKIT_CUSTOMER_RFM_HPP
+#define CXKIT_CUSTOMER_RFM_HPP
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cxkit/config.hpp"
+#include "cxkit/core/parallel.hpp"
+#include "cxkit/core/time.hpp"
+#include "cxkit/core/validate.hpp"
+#include "cxkit/customer/cohort.hpp"
+#include "cxkit/error.hpp"
+
+CXKIT_NAMESPACE_BEGIN
+namespace customer {
+
+/// Periods of a transaction summary: calendar day, ISO week (Monday start; pandas "W" = W-SUN),
+/// calendar month.
+enum class summary_period : std::uint8_t { day = 0, week = 1, month = 2 };
+
+/// Parses "D", "W", "M". @throws invalid_argument naming the bad value.
+inline summary_period parse_summary_period(const std::string& text) {
+    if (text == "D") return summary_period::day;
+    if (text == "W") return summary_period::week;
+    if (text == "M") return summary_period::month;
+    CXKIT_THROW(invalid_argument, "period must be \"D\", \"W\" or \"M\", got \"" + text + "\"");
+}
+
+/// Period index of a day (core/time.hpp).
+inline std::int64_t summary_period_of_day(summary_period p, std::int64_t day) noexcept {
+    switch (p) {
+        case summary_period::day: return day;
+        case summary_period::week: return core::week_of_day(day);
+        case summary_period::month: return core::month_of_day(day);
+    }
+    return day;
+}
+
+/// First day of a period index.
+inline std::int64_t summary_period_start(summary_period p, std::int64_t period) noexcept {
+    switch (p) {
+        case summary_period::day: return period;
+        case summary_period::week: return core::first_day_of_week(period);
+        case summary_period::month: return core::first_day_of_month(period);
+    }
+    return period;
+}
+
+/**
+ * Input columns. `customer`: dense codes, code = value − `customer_offset` in 0..n_customers−1,
+ * −1 (or a row flagged in `customer_missing`) = missing. `time`: stamps counted in `units_per_day`
+ * units from the epoch (86400: seconds, 86400e9: datetime64[ns]); INT64_MIN (NaT) or flag 1 =
+ * missing, flag 2 = not a time. `amount`: optional; NaN = missing, negative or ±inf = invalid.
+ */
+template <class C>
+struct transaction_columns {
+    std::size_t size = 0;
+    const C* customer = nullptr;
+    const std::uint8_t* customer_missing = nullptr;
+    std::int64_t customer_offset = 0;
+    const std::int64_t* time = nullptr;
+    const std::uint8_t* time_flags = nullptr;
+    std::int64_t units_per_day = core::seconds_per_day;
+    const double* amount = nullptr;
+};
+
+/**
+ * The observation window of an aggregation. A row is after the end when its period is after
+ * `end_period` or its raw stamp after `end_stamp` (either may be absent). A row in the window whose
+ * stamp is after `split_stamp` belongs to the holdout part (its own cells), the others to the main
+ * (calibration) part.
+ */
+struct transaction_window {
+    summary_period period = summary_period::day;
+    std::optional<std::int64_t> end_period;
+    std::optional<std::int64_t> end_stamp;
+    std::optional<std::int64_t> split_stamp;
+};
+
+/// Per-customer aggregate of the main part (one cell per customer code).
+struct customer_cell {
+    std::int64_t first_day = std::numeric_limits<std::int64_t>::max();
+    std::int64_t last_day = std::numeric_limits<std::int64_t>::min();
+    std::int64_t first_period = 0;  ///< period of first_day
+    std::int64_t seen_period = 0;   ///< period of the previous row (for counting distinct periods)
+    std::uint64_t rows = 0;
+    std::uint32_t distinct = 0;     ///< distinct periods with a purchase
+    std::uint32_t unordered = 0;    ///< 1: the rows were not in time order; `distinct` recounted
+    double first_sum = 0.0;         ///< amount in the first period
+    double rest_sum = 0.0;          ///< amount in the later periods
+    double total() const noexcept { return first_sum + rest_sum; }
+};
+
+/// Per-customer aggregate of the holdout part.
+struct holdout_cell {
+    std::int64_t seen_period = 0;
+    std::uint64_t rows = 0;
+    std::uint32_t distinct = 0;
+    std::uint32_t unordered = 0;
+    double sum = 0.0;
+};
+
+/// Result of the aggregation kernel.
+struct transaction_aggregate {
+    transaction_window window;
+    std::vector<customer_cell> cells;     ///< n_customers
+    std::vector<holdout_cell> holdout;    ///< n_customers when the window has a split, else empty
+    std::uint64_t n = 0;                  ///< rows in the main part
+    std::uint64_t n_holdout = 0;          ///< rows in the holdout part
+    std::uint64_t n_missing = 0;
+    std::uint64_t n_invalid = 0;
+    std::uint64_t n_after_end = 0;
+    bool has_data = false;                ///< some row is in the window (either part)
+    std::int64_t first_day = 0;           ///< over the rows in the window
+    std::int64_t last_day = 0;
+    std::int64_t main_last_day = 0;       ///< over the main part (valid when n > 0)
+};
+
+/// Days beyond ±(2^31 − 1) from the epoch are invalid times (as for cohorts).
+constexpr std::int64_t transaction_max_abs_day = cohort_max_abs_day;
+
+namespace detail {
+enum : std::uint8_t { tx_main = 0, tx_holdout = 1, tx_missing = 2, tx_bad = 3, tx_after = 4 };
+
+/// Row class, day and period of a row whose customer is present.
+template <class C, class Div>
+inline std::uint8_t transaction_class(const transaction_columns<C>& in, const transaction_window& w, Div div,
+                                      std::size_t i, std::int64_t& day, std::int64_t& period) noexcept {
+    const std::uint8_t f = in.time_flags ? in.time_flags[i] : 0;
+    const std::int64_t t = in.time[i];
+    if (f == 1 || t == std::numeric_limits<std::int64_t>::min()) return tx_missing;
+    if (f != 0) return tx_bad;
+    if (in.amount != nullptr && std::isnan(in.amount[i])) return tx_missing;
+    day = div(t);
+    if (day < -transaction_max_abs_day || day > transaction_max_abs_day) return tx_bad;
+    if (in.amount != nullptr && !(in.amount[i] >= 0.0 && in.amount[i] <= std::numeric_limits<double>::max())) return tx_bad;
+    if (w.end_stamp && t > *w.end_stamp) return tx_after;
+    period = summary_period_of_day(w.period, day);
+    if (w.end_period && period > *w.end_period) return tx_after;
+    return (w.split_stamp && t > *w.split_stamp) ? tx_holdout : tx_main;
+}
+
+template <class C>
+[[noreturn]] inline void throw_transaction_invalid(const transaction_columns<C>& in, std::size_t i, std::uint64_t bad) {
+    std::string what;
+    const std::uint8_t f = in.time_flags ? in.time_flags[i] : 0;
+    if (f != 0) {
+        what = "invalid time at position " + std::to_string(i) + " (not a date or time)";
+    } else {
+        const std::int64_t day = core::floor_div(in.time[i], in.units_per_day);
+        if (day < -transaction_max_abs_day || day > transaction_max_abs_day)
+            what = "invalid time at position " + std::to_string(i) + ": " + std::to_string(in.time[i]) +
+                   " is outside the supported range of ±(2^31 - 1) days";
+        else
+            what = "invalid amount at position " + std::to_string(i) + ": " + core::format_value(in.amount[i]) +
+                   " (expected a finite number >= 0)";
+    }
+    CXKIT_THROW(invalid_input, what + "; " + std::to_string(bad) + " invalid row" + (bad == 1 ? "" : "s") +
+                                   " in total (pass on_invalid=\"drop\" to skip and count them)");
+}
+
+/// Counts of one thread of the kernel.
+struct transaction_counts {
+    std::uint64_t n = 0, n_holdout = 0, missing = 0, bad = 0, after = 0;
+    std::size_t first_bad = std::numeric_limits<std::size_t>::max();
+    std::int64_t first_day = std::numeric_limits<std::int64_t>::max();
+    std::int64_t last_day = std::numeric_limits<std::int64_t>::min();
+    std::int64_t main_last_day = std::numeric_limits<std::int64_t>::min();
+    bool unordered = false;
+};
+
+/// Adds one main-part row to its cell. Distinct periods are counted by comparing with the period
+/// of the customer's previous row, exact when each customer's rows come in time order (the
+/// common case: logs sorted by time, or by customer and time); otherwise the cell is flagged and
+/// recounted afterwards. The first period's amount is kept apart from the rest so that the repeat
+/// amount (rest_sum) never comes from a subtraction.
+inline void add_main(customer_cell& c, std::int64_t day, std::int64_t period, double amount) noexcept {
+    if (c.rows == 0) {
+        c.first_day = c.last_day = day;
+        c.first_period = c.seen_period = period;
+        c.distinct = 1;
+        c.first_sum = amount;
+        c.rows = 1;
+        return;
+    }
+    ++c.rows;
+    if (day < c.first_day) c.first_day = day;
+    if (day > c.last_day) c.last_day = day;
+    if (period > c.seen_period) {
+        ++c.distinct;
+        c.seen_period = period;
+    } else if (period < c.seen_period) {
+        c.unordered = 1;
+    }
+    if (period == c.first_period) {
+        c.first_sum += amount;
+    } else if (period > c.first_period) {
+        c.rest_sum += amount;
+    } else {  // an earlier first period: the old first period's amount becomes repeat amount
+        c.rest_sum += c.first_sum;
+        c.first_sum = amount;
+        c.first_period = period;
+    }
+}
+
+inline void add_holdout(holdout_cell& c, std::int64_t period, double amount) noexcept {
+    if (c.rows == 0) {
+        c.seen_period = period;
+        c.distinct = 1;
+    } else if (period > c.seen_period) {
+        ++c.distinct;
+        c.seen_period = period;
+    } else if (period < c.seen_period) {
+        c.unordered = 1;
+    }
+    ++c.rows;
+    c.sum += amount;
+}
+}  // namespace detail
+
+/**
+ * The shared one-pass kernel: per-customer cells of a transaction log in a window.
+ *
+ * Each thread owns a contiguous range of customer codes and reads every row, updating only the
+ * cells of its own customers, so a customer's rows are seen in input order by one thread and no
+ * merge of cells is needed (reading the code column once per thread costs far less than the cell
+ * updates). Rows of customers whose periods went backwards are recounted by sorting only those
+ * rows' (customer, period) pairs.
+ *
+ * @param n_customers codes are 0..n_customers−1 (−1 missing).
+ * @param threads 0 = all hardware threads.
+ * @throws out_of_range for a code outside 0..n_customers−1 and −1; invalid_input (policy raise)
+ *         naming the first invalid position, its value and the number of invalid rows.
+ */
+template <class C>
+transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, std::size_t n_customers,
+                                             const transaction_window& window,
+                                             core::on_invalid policy = core::on_invalid::raise, unsigned threads = 0) {
+    if (in.units_per_day <= 0) CXKIT_THROW(invalid_argument, "units_per_day must be positive");
+    if (in.size > 0 && in.time == nullptr) CXKIT_THROW(invalid_argument, "times are required");
+    transaction_aggregate out;
+    out.window = window;
+    out.cells.assign(n_customers, customer_cell{});
+    const bool split = window.split_stamp.has_value();
+    if (split) out.holdout.assign(n_customers, holdout_cell{});
+    const unsigned nt = std::min<unsigned>(core::plan_threads(in.size, 0, threads),
+                                           static_cast<unsigned>(std::max<std::size_t>(1, n_customers)));
+    std::vector<detail::transaction_counts> counts(nt);
+    const auto n = static_cast<std::int64_t>(n_customers);
+    detail::with_day_divisor(in.units_per_day, [&](auto div) {
+        core::parallel_chunks(n_customers, nt, [&](unsigned th, std::size_t lo_, std::size_t hi_) {
+            detail::transaction_counts& k = counts[th];
+            const auto lo = static_cast<std::int64_t>(lo_), hi = static_cast<std::int64_t>(hi_);
+            customer_cell* cells = out.cells.data();
+            holdout_cell* hold = split ? out.holdout.data() : nullptr;
+            for (std::size_t i = 0; i < in.size; ++i) {
+                const std::int64_t code = static_cast<std::int64_t>(in.customer[i]) - in.customer_offset;
+                if (code < lo || code >= hi) {
+                    if (th != 0) continue;  // thread 0 also owns missing and out-of-range codes
+                    if (code >= 0 && code < n) continue;
+                    if (code != -1)
+                        CXKIT_THROW(out_of_range, "customer code at position " + std::to_string(i) + " is " +
+                                                      std::to_string(code) + ", outside 0.." +
+                                                      std::to_string(n_customers) + " (or -1 for missing)");
+                    ++k.missing;
+                    continue;
+                }
+                if (in.customer_missing && in.customer_missing[i]) {
+                    ++k.missing;
+                    continue;
+                }
+                std::int64_t day = 0, period = 0;
+                const std::uint8_t cls = detail::transaction_class(in, window, div, i, day, period);
+                switch (cls) {
+                    case detail::tx_missing: ++k.missing; continue;
+                    case detail::tx_bad:
+                        if (k.bad++ == 0) k.first_bad = i;
+                        continue;
+                    case detail::tx_after: ++k.after; continue;
+                    default: break;
+                }
+                const double amt = in.amount ? in.amount[i] : 0.0;
+                if (day < k.first_day) k.first_day = day;
+                if (day > k.last_day) k.last_day = day;
+                if (cls == detail::tx_main) {
+                    ++k.n;
+                    if (day > k.main_last_day) k.main_last_day = day;
+                    detail::add_main(cells[code], day, period, amt);
+                } else {
+                    ++k.n_holdout;
+                    detail::add_holdout(hold[code], period, amt);
+                }
+            }
+            for (std::int64_t c = lo; c < hi && !k.unordered; ++c)
+                k.unordered = cells[c].unordered != 0 || (split && hold[c].unordered != 0);
+        });
+    });
+    detail::transaction_counts total;
+    bool unordered = false;
+    for (const auto& k : counts) {
+        total.n += k.n;
+        total.n_holdout += k.n_holdout;
+        total.missing += k.missing;
+        total.bad += k.bad;
+        total.after += k.after;
+        total.first_bad = std::min(total.first_bad, k.first_bad);
+        total.first_day = std::min(total.first_day, k.first_day);
+        total.last_day = std::max(total.last_day, k.last_day);
+        total.main_last_day = std::max(total.main_last_day, k.main_last_day);
+        unordered = unordered || k.unordered;
+    }
+    if (total.bad > 0 && policy == core::on_invalid::raise) detail::throw_transaction_invalid(in, total.first_bad, total.bad);
+    out.n = total.n;
+    out.n_holdout = total.n_holdout;
+    out.n_missing = total.missing;
+    out.n_invalid = total.bad;
+    out.n_after_end = total.after;
+    out.has_data = total.n + total.n_holdout > 0;
+    if (out.has_data) {
+        out.first_day = total.first_day;
+        out.last_day = total.last_day;
+    }
+    if (total.n > 0) out.main_last_day = total.main_last_day;
+
+    if (unordered) {
+        // Fallback: distinct periods of the flagged customers from their sorted (customer, period) pairs.
+        std::vector<std::pair<std::int64_t, std::int64_t>> main_pairs, hold_pairs;
+        detail::with_day_divisor(in.units_per_day, [&](auto div) {
+            for (std::size_t i = 0; i < in.size; ++i) {
+                const std::int64_t code = static_cast<std::int64_t>(in.customer[i]) - in.customer_offset;
+                if (code < 0 || (in.customer_missing && in.customer_missing[i])) continue;
+                const bool m = out.cells[static_cast<std::size_t>(code)].unordered != 0;
+                const bool h = split && out.holdout[static_cast<std::size_t>(code)].unordered != 0;
+                if (!m && !h) continue;
+                std::int64_t day = 0, period = 0;
+                const std::uint8_t cls = detail::transaction_class(in, window, div, i, day, period);
+                if (cls == detail::tx_main && m) main_pairs.emplace_back(code, period);
+                if (cls == detail::tx_holdout && h) hold_pairs.emplace_back(code, period);
+            }
+        });
+        auto recount = [](std::vector<std::pair<std::int64_t, std::int64_t>>& v, auto&& set) {
+            std::sort(v.begin(), v.end());
+            for (std::size_t i = 0; i < v.size();) {
+                std::size_t j = i;
+                std::uint32_t d = 0;
+                for (; j < v.size() && v[j].first == v[i].first; ++j) d += (j == i || v[j].second != v[j - 1].second);
+                set(static_cast<std::size_t>(v[i].first), d);
+                i = j;
+            }
+        };
+        recount(main_pairs, [&](std::size_t c, std::uint32_t d) { out.cells[c].distinct = d; });
+        recount(hold_pairs, [&](std::size_t c, std::uint32_t d) { out.holdout[c].distinct = d; });
+    }
+    return out;
+}
+
+// -------------------------------------------------------------------------------------------------
+// RFM scores and segments
+
+/// Inclusive score ranges of one segment rule (a dimension without a constraint is 1..bins).
+struct segment_rule {
+    std::string name;
+    std::uint8_t lo[3] = {1, 1, 1};    ///< r, f, m
+    std::uint8_t hi[3] = {255, 255, 255};
+    bool matches(std::uint8_t r, std::uint8_t f, std::uint8_t m) const noexcept {
+        return r >= lo[0] && r <= hi[0] && f >= lo[1] && f <= hi[1] && m >= lo[2] && m <= hi[2];
+    }
+};
+
+/// @throws invalid_argument naming the rule when a range is empty or outside 1..bins.
+inline void check_segment_rules(const std::vector<segment_rule>& rules, unsigned bins) {
+    static const char* dims[3] = {"r", "f", "m"};
+    for (std::size_t i = 0; i < rules.size(); ++i)
+        for (int d = 0; d < 3; ++d) {
+            const unsigned lo = rules[i].lo[d], hi = rules[i].hi[d] == 255 ? bins : rules[i].hi[d];
+            if (lo > hi || lo < 1 || hi > bins)
+                CXKIT_THROW(invalid_argument, "segment rule " + std::to_string(i) + " (\"" + rules[i].name + "\"): " +
+                                                  dims[d] + " range (" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                                  ") must satisfy 1 <= lo <= hi <= bins = " + std::to_string(bins));
+        }
+}
+
+/**
+ * The standard segment table for 5 bins (the widely used R×F grid; m unconstrained), in order,
+ * first match wins: Champions (r 5, f 4–5), Loyal (r 3–4, f 4–5), Potential loyalist (r 4–5,
+ * f 2–3), New (r 5, f 1), Promising (r 4, f 1), Need attention (r 3, f 3), About to sleep (r 3,
+ * f 1–2), Can't lose (r 1–2, f 5), At risk (r 1–2, f 3–4), Lost (r 1, f 1), Hibernating (r 1–2,
+ * f 1–2). Every (r, f) cell is covered, so no customer gets the default.
+ */
+inline std::vector<segment_rule> standard_segments() {
+    auto rule = [](const char* name, int rl, int rh, int fl, int fh) {
+        segment_rule s;
+        s.name = name;
+        s.lo[0] = static_cast<std::uint8_t>(rl);
+        s.hi[0] = static_cast<std::uint8_t>(rh);
+        s.lo[1] = static_cast<std::uint8_t>(fl);
+        s.hi[1] = static_cast<std::uint8_t>(fh);
+        s.hi[2] = 5;
+        return s;
+    };
+    return {rule("Champions", 5, 5, 4, 5),      rule("Loyal", 3, 4, 4, 5),         rule("Potential loyalist", 4, 5, 2, 3),
+            rule("New", 5, 5, 1, 1),            rule("Promising", 4, 4, 1, 1),     rule("Need attention", 3, 3, 3, 3),
+            rule("About to sleep", 3, 3, 1, 2), rule("Can't lose", 1, 2, 5, 5),    rule("At risk", 1, 2, 3, 4),
+            rule("Lost", 1, 1, 1, 1),           rule("Hibernating", 1, 2, 1, 2)};
+}
+
+/**
+ * Rank-based cut points c_k = v_(⌊k (n − 1) / bins⌋), k = 1..bins−1, of the values (lower
+ * empirical quantiles; see the file comment). Empty for no values.
+ */
+inline std::vector<double> rank_cut_points(std::vector<double> v, unsigned bins) {
+    std::vector<double> cuts;
+    if (v.empty()) return cuts;
+    const std::size_t n = v.size();
+    auto from = v.begin();
+    for (unsigned k = 1; k < bins; ++k) {
+        const std::size_t idx = static_cast<std::size_t>((static_cast<unsigned long long>(k) * (n - 1)) / bins);
+        auto at = v.begin() + static_cast<std::ptrdiff_t>(idx);
+        std::nth_element(from, at, v.end());  // positions before `from` already hold smaller values
+        cuts.push_back(*at);
+        from = at;
+    }
+    return cuts;
+}
+
+/// #{k : v > c_k} for ascending cut points c (so score(v) = 1 + cuts_below(v, c)).
+inline unsigned cuts_below(double v, const std::vector<double>& cuts) noexcept {
+    return static_cast<unsigned>(
+        std::upper_bound(cuts.begin(), cuts.end(), v, [](double x, double c) { return !(x > c); }) - cuts.begin());
+}
+
+/// Options of `rfm`.
+struct rfm_options {
+    std::optional<std::int64_t> as_of_day;  ///< default: the day of the last transaction
+    unsigned bins = 5;
+    /// Given cut points (ascending, bins − 1 each) for r (in days of recency), f, m; empty = quantiles.
+    std::vector<double> thresholds[3];
+    std::vector<segment_rule> segments;
+};
+
+/// RFM table of the customers with a purchase in the window (rows in code order).
+struct rfm_table {
+    std::vector<std::int64_t> customer;   ///< codes
+    std::vector<std::int64_t> recency;    ///< days
+    std::vector<std::uint64_t> frequency;
+    std::vector<double> monetary;
+    std::vector<std::int64_t> first_day;  ///< day of the first purchase (for spend per period)
+    std::vector<std::uint8_t> score[3];   ///< r, f, m
+    std::vector<std::int32_t> segment;    ///< rule index, −1 = default
+    std::vector<double> cuts[3];          ///< cut points used (recency in days)
+    unsigned n_scores[3] = {0, 0, 0};     ///< distinct scores that occur
+    std::int64_t as_of_day = 0;
+    bool has_data = false;
+    std::uint64_t n = 0, n_missing = 0, n_invalid = 0, n_after_end = 0;
+    int rfm(std::size_t i) const noexcept { return 100 * score[0][i] + 10 * score[1][i] + score[2][i]; }
+};
+
+/// @throws invalid_argument for bins outside 1..9 or thresholds that are not bins − 1 ascending numbers.
+inline void check_rfm_options(const rfm_options& o) {
+    if (o.bins < 1 || o.bins > 9)
+        CXKIT_THROW(invalid_argument, "bins must be an integer in 1..9 (rfm = 100 r + 10 f + m), got " + std::to_string(o.bins));
+    static const char* dims[3] = {"r", "f", "m"};
+    for (int d = 0; d < 3; ++d) {
+        const auto& t = o.thresholds[d];
+        if (t.empty()) continue;
+        if (t.size() != o.bins - 1)
+            CXKIT_THROW(invalid_argument, std::string("thresholds for ") + dims[d] + ": expected bins - 1 = " +
+                                              std::to_string(o.bins - 1) + " cut points, got " + std::to_string(t.size()));
+        for (std::size_t k = 0; k < t.size(); ++k)
+            if (!std::isfinite(t[k]) || (k > 0 && !(t[k] > t[k - 1])))
+                CXKIT_THROW(invalid_argument, std::string("thresholds for ") + dims[d] +
+                                                  " must be finite and strictly increasing; cut point " +
+                                                  std::to_string(k) + " is " + core::format_value(t[k]));
+    }
+    check_segment_rules(o.segments, o.bins);
+}
+
+/**
+ * RFM per customer as of a day (METRICS.md §4; definitions in the file comment), in one pass over
+ * the transactions (aggregate_transactions with daily periods; rows after the as-of day are
+ * counted in n_after_end) plus a selection per cut point.
+ */
+template <class C>
+rfm_table rfm(const transaction_columns<C>& in, std::size_t n_customers, const rfm_options& opt,
+              core::on_invalid policy = core::on_invalid::raise, unsigned threads = 0) {
+    check_rfm_options(opt);
+    if (in.amount == nullptr && in.size > 0) CXKIT_THROW(invalid_argument, "rfm needs amounts");
+    transaction_window w;
+    w.period = summary_period::day;
+    w.end_period = opt.as_of_day;
+    const transaction_aggregate a = aggregate_transactions(in, n_customers, w, policy, threads);
+    rfm_table t;
+    t.n = a.n;
+    t.n_missing = a.n_missing;
+    t.n_invalid = a.n_invalid;
+    t.n_after_end = a.n_after_end;
+    t.has_data = a.n > 0;
+    t.as_of_day = opt.as_of_day ? *opt.as_of_day : (t.has_data ? a.main_last_day : 0);
+    for (std::size_t c = 0; c < n_customers; ++c) {
+        const customer_cell& cell = a.cells[c];
+        if (cell.rows == 0) continue;
+        t.customer.push_back(static_cast<std::int64_t>(c));
+        t.recency.push_back(t.as_of_day - cell.last_day);
+        t.frequency.push_back(cell.rows);
+        t.monetary.push_back(cell.total());
+        t.first_day.push_back(cell.first_day);
+    }
+    const std::size_t m = t.customer.size();
+    for (int d = 0; d < 3; ++d) {
+        std::vector<double> v(m);
+        for (std::size_t i = 0; i < m; ++i)
+            v[i] = d == 0 ? static_cast<double>(t.recency[i]) : d == 1 ? static_cast<double>(t.frequency[i]) : t.monetary[i];
+        t.cuts[d] = opt.thresholds[d].empty() ? rank_cut_points(v, opt.bins) : opt.thresholds[d];
+        auto& s = t.score[d];
+        s.resize(m);
+        bool seen[10] = {};
+        for (std::size_t i = 0; i < m; ++i) {
+            const unsigned k = cuts_below(v[i], t.cuts[d]);
+            s[i] = static_cast<std::uint8_t>(d == 0 ? opt.bins - k : 1 + k);  // recency reversed
+            seen[s[i]] = true;
+        }
+        t.n_scores[d] = static_cast<unsigned>(std::count(seen, seen + 10, true));
+    }
+    t.segment.assign(m, -1);
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t r = 0; r < opt.segments.size(); ++r)
+            if (opt.segments[r].matches(t.score[0][i], t.score[1][i], t.score[2][i])) {
+                t.segment[i] = static_cast<std::int32_t>(r);
+                break;
+            }
+    return t;
+}
+
+}  // namespace customer
+
+using customer::aggregate_transactions;
+using customer::rfm;
+using customer::rfm_options;
+using customer::rfm_table;
+using customer::segment_rule;
+using customer::summary_period;
+using customer::transaction_aggregate;
+using customer::transaction_columns;
+using customer::transaction_window;
+CXKIT_NAMESPACE_END
+
+#endif  // CXKIT_CUSTOMER_RFM_HPP
