@@ -51,6 +51,15 @@ py::array code_array(py::handle codes) {
     return a;
 }
 
+/// A vector handed to numpy without a copy: the array owns it through a capsule (per-customer
+/// columns of millions of customers would otherwise be copied once more).
+template <class T>
+py::array_t<T> move_to_numpy(std::vector<T>&& v) {
+    auto* owned = new std::vector<T>(std::move(v));
+    py::capsule owner(owned, [](void* q) { delete static_cast<std::vector<T>*>(q); });
+    return py::array_t<T>(static_cast<py::ssize_t>(owned->size()), owned->data(), owner);
+}
+
 using rule_tuple = std::tuple<std::string, int, int, int, int, int, int>;
 
 std::vector<cxkit::customer::segment_rule> make_rules(const std::vector<rule_tuple>& rules) {
@@ -93,21 +102,21 @@ void register_rfm(py::module_& m) {
             const auto n = static_cast<std::size_t>(ca.size());
             const inputs in(n, times, time_flags, amount);
             if (in.amount == nullptr) throw cxkit::invalid_argument("rfm needs amounts");
-            const auto t = dispatch_codes(ca, [&](const auto* c) {
+            auto t = dispatch_codes(ca, [&](const auto* c) {
                 const auto cols = in.columns(c, n, offset, units_per_day);
                 py::gil_scoped_release nogil;
                 return cxkit::customer::rfm(cols, n_customers, opt, policy);
             });
             py::dict d;
-            d["customer"] = to_numpy(t.customer);
-            d["recency"] = to_numpy(t.recency);
-            d["frequency"] = to_numpy(t.frequency);
-            d["monetary"] = to_numpy(t.monetary);
-            d["first_day"] = to_numpy(t.first_day);
-            d["r_score"] = to_numpy(t.score[0]);
-            d["f_score"] = to_numpy(t.score[1]);
-            d["m_score"] = to_numpy(t.score[2]);
-            d["segment"] = to_numpy(t.segment);
+            d["customer"] = move_to_numpy(std::move(t.customer));
+            d["recency"] = move_to_numpy(std::move(t.recency));
+            d["frequency"] = move_to_numpy(std::move(t.frequency));
+            d["monetary"] = move_to_numpy(std::move(t.monetary));
+            d["first_day"] = move_to_numpy(std::move(t.first_day));
+            d["r_score"] = move_to_numpy(std::move(t.score[0]));
+            d["f_score"] = move_to_numpy(std::move(t.score[1]));
+            d["m_score"] = move_to_numpy(std::move(t.score[2]));
+            d["segment"] = move_to_numpy(std::move(t.segment));
             d["cuts"] = py::make_tuple(to_numpy(t.cuts[0]), to_numpy(t.cuts[1]), to_numpy(t.cuts[2]));
             d["n_scores"] = py::make_tuple(t.n_scores[0], t.n_scores[1], t.n_scores[2]);
             d["as_of_day"] = t.as_of_day;
@@ -153,19 +162,19 @@ void register_rfm(py::module_& m) {
             const py::array ca = code_array(codes);
             const auto n = static_cast<std::size_t>(ca.size());
             const inputs in(n, times, time_flags, amount);
-            const auto t = dispatch_codes(ca, [&](const auto* c) {
+            auto t = dispatch_codes(ca, [&](const auto* c) {
                 const auto cols = in.columns(c, n, offset, units_per_day);
                 py::gil_scoped_release nogil;
                 return cxkit::customer::clv_summary(cols, n_customers, opt, policy);
             });
             py::dict d;
-            d["customer"] = to_numpy(t.customer);
-            d["frequency"] = to_numpy(t.frequency);
-            d["recency"] = to_numpy(t.recency);
-            d["T"] = to_numpy(t.T);
-            d["monetary_value"] = to_numpy(t.monetary_value);
-            d["frequency_holdout"] = to_numpy(t.frequency_holdout);
-            d["monetary_value_holdout"] = to_numpy(t.monetary_value_holdout);
+            d["customer"] = move_to_numpy(std::move(t.customer));
+            d["frequency"] = move_to_numpy(std::move(t.frequency));
+            d["recency"] = move_to_numpy(std::move(t.recency));
+            d["T"] = move_to_numpy(std::move(t.T));
+            d["monetary_value"] = move_to_numpy(std::move(t.monetary_value));
+            d["frequency_holdout"] = move_to_numpy(std::move(t.frequency_holdout));
+            d["monetary_value_holdout"] = move_to_numpy(std::move(t.monetary_value_holdout));
             d["duration_holdout"] = t.duration_holdout;
             d["split"] = t.split;
             d["end_day"] = t.end_day;

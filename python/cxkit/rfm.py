@@ -287,7 +287,7 @@ def rfm(
     frame = pd.DataFrame(
         {
             "recency": np.asarray(d["recency"], dtype=np.int64),
-            "frequency": np.asarray(d["frequency"], dtype=np.int64),
+            "frequency": np.asarray(d["frequency"]).view(np.int64),
             "monetary": np.asarray(d["monetary"], dtype=np.float64),
             "r_score": np.asarray(d["r_score"], dtype=np.int64),
             "f_score": np.asarray(d["f_score"], dtype=np.int64),

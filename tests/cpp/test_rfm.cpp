@@ -102,7 +102,8 @@ TEST_CASE("aggregate_transactions matches the per-customer set oracle in any row
                     CHECK(cell.rows == o.rows);
                     CHECK(cell.first_day == o.first);
                     CHECK(cell.last_day == o.last);
-                    CHECK(cell.distinct == o.per_period.size());
+                    CHECK(cell.periods() == o.per_period.size());
+                    CHECK(!cell.unordered());
                     CHECK(cell.first_period == o.per_period.begin()->first);
                     double rest = 0.0;
                     for (auto it = std::next(o.per_period.begin()); it != o.per_period.end(); ++it) rest += it->second;
@@ -309,4 +310,38 @@ TEST_CASE("standard segments cover every r f cell of 5 bins") {
             for (const auto& s : rules) any = any || s.matches(r, f, 3);
             CHECK(any);
         }
+}
+
+TEST_CASE("aggregate_transactions on two threads equals one thread, with a holdout part, rows out of order") {
+    const tx_log l = random_log(400000, 30000, 5);  // above the one-thread threshold of plan_threads
+    std::map<std::int64_t, std::set<std::int64_t>> cal_periods, hold_periods;  // oracle: rows at or before the split
+    for (std::size_t i = 0; i < l.customer.size(); ++i)
+        (l.time[i] <= 9600 * spd ? cal_periods : hold_periods)[l.customer[i]].insert(
+            cxkit::core::week_of_day(cxkit::core::floor_div(l.time[i], spd)));
+    cxkit::customer::transaction_window w;
+    w.period = summary_period::week;
+    w.split_stamp = 9600 * spd;
+    const auto one = cxkit::customer::aggregate_transactions(l.columns(), 30000, w, cxkit::core::on_invalid::raise, 1);
+    const auto two = cxkit::customer::aggregate_transactions(l.columns(), 30000, w, cxkit::core::on_invalid::raise, 2);
+    CHECK(one.n == two.n);
+    CHECK(one.n_holdout == two.n_holdout);
+    CHECK(one.n + one.n_holdout == l.customer.size());
+    std::size_t checked = 0;
+    for (std::size_t c = 0; c < 30000; ++c) {
+        const auto& a = one.cells[c];
+        const auto& b = two.cells[c];
+        REQUIRE(a.rows == b.rows);
+        CHECK(one.holdout[c].periods() == two.holdout[c].periods());
+        CHECK(one.holdout[c].rows == two.holdout[c].rows);
+        CHECK(one.holdout[c].periods() == hold_periods[static_cast<std::int64_t>(c)].size());
+        if (a.rows == 0) continue;
+        CHECK(a.periods() == b.periods());
+        CHECK(a.first_day == b.first_day);
+        CHECK(a.last_day == b.last_day);
+        CHECK(a.first_sum == b.first_sum);
+        CHECK(a.rest_sum == b.rest_sum);
+        CHECK(a.periods() == cal_periods[static_cast<std::int64_t>(c)].size());
+        ++checked;
+    }
+    CHECK(checked > 20000);
 }

@@ -158,6 +158,8 @@ def test_row_order_does_not_matter(elog):
         a = cx.clv_summary(elog, customer="masterid", time="time", amount="sales", period=period)
         b = cx.clv_summary(shuffled, customer="masterid", time="time", amount="sales", period=period)
         pd.testing.assert_frame_equal(a, b, rtol=1e-12)
+        split = dict(customer="masterid", time="time", amount="sales", period=period, calibration_end="1997-09-30")
+        pd.testing.assert_frame_equal(cx.clv_summary(elog, **split), cx.clv_summary(shuffled, **split), rtol=1e-12)
 
 
 def test_string_ids_polars_and_arrays(elog):

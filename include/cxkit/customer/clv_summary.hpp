@@ -121,23 +121,35 @@ clv_summary_table clv_summary(const transaction_columns<C>& in, std::size_t n_cu
             static_cast<double>(summary_period_of_day(opt.period, hold_day) - end_period) / opt.multiplier;
     }
     const double mult = opt.multiplier;
-    for (std::size_t c = 0; c < n_customers; ++c) {
-        const customer_cell& cell = a.cells[c];
-        if (cell.rows == 0) continue;
-        const std::int64_t first = summary_period_start(opt.period, cell.first_period);
-        const std::int64_t last = summary_period_start(opt.period, summary_period_of_day(opt.period, cell.last_day));
-        const std::uint32_t x = cell.distinct - 1;
-        t.customer.push_back(static_cast<std::int64_t>(c));
-        t.frequency.push_back(static_cast<double>(x));
-        t.recency.push_back(period_units(opt.period, last - first) / mult);
-        t.T.push_back(period_units(opt.period, t.end_day - first) / mult);
-        t.monetary_value.push_back(x > 0 ? cell.rest_sum / static_cast<double>(x) : 0.0);
-        if (t.split) {
-            const holdout_cell& h = a.holdout[c];
-            t.frequency_holdout.push_back(static_cast<double>(h.distinct));
-            t.monetary_value_holdout.push_back(h.rows > 0 ? h.sum / static_cast<double>(h.rows) : 0.0);
-        }
-    }
+    const summary_period per = opt.period;
+    detail::fill_customers(
+        a.cells, threads,
+        [&](std::size_t m) {
+            t.customer.resize(m);
+            t.frequency.resize(m);
+            t.recency.resize(m);
+            t.T.resize(m);
+            t.monetary_value.resize(m);
+            if (t.split) {
+                t.frequency_holdout.resize(m);
+                t.monetary_value_holdout.resize(m);
+            }
+        },
+        [&](std::size_t i, std::size_t c, const customer_cell& cell) {
+            const std::int64_t first = summary_period_start(per, cell.first_period);
+            const std::int64_t last = summary_period_start(per, cell.last_period);
+            const std::uint32_t x = cell.periods() - 1;
+            t.customer[i] = static_cast<std::int64_t>(c);
+            t.frequency[i] = static_cast<double>(x);
+            t.recency[i] = period_units(per, last - first) / mult;
+            t.T[i] = period_units(per, t.end_day - first) / mult;
+            t.monetary_value[i] = x > 0 ? cell.rest_sum / static_cast<double>(x) : 0.0;
+            if (t.split) {
+                const holdout_cell& h = a.holdout[c];
+                t.frequency_holdout[i] = static_cast<double>(h.periods());
+                t.monetary_value_holdout[i] = h.rows > 0 ? h.sum / static_cast<double>(h.rows) : 0.0;
+            }
+        });
     return t;
 }
 

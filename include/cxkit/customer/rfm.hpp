@@ -34,11 +34,14 @@
 #define CXKIT_CUSTOMER_RFM_HPP
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -115,34 +118,60 @@ struct transaction_window {
     std::optional<std::int64_t> split_stamp;
 };
 
-/// Per-customer aggregate of the main part (one cell per customer code).
+/**
+ * Per-customer aggregate of the main part (one cell per customer code). Compact (40 bytes) and
+ * trivial, so that millions of cells are allocated without initialisation and first touched by
+ * the thread that owns them. Days and periods fit 32 bits (times are limited to ±(2^31 − 1) days),
+ * counts too (the kernel takes fewer than 2^31 rows per call).
+ */
 struct customer_cell {
-    std::int64_t first_day = std::numeric_limits<std::int64_t>::max();
-    std::int64_t last_day = std::numeric_limits<std::int64_t>::min();
-    std::int64_t first_period = 0;  ///< period of first_day
-    std::int64_t seen_period = 0;   ///< period of the previous row (for counting distinct periods)
-    std::uint64_t rows = 0;
-    std::uint32_t distinct = 0;     ///< distinct periods with a purchase
-    std::uint32_t unordered = 0;    ///< 1: the rows were not in time order; `distinct` recounted
-    double first_sum = 0.0;         ///< amount in the first period
-    double rest_sum = 0.0;          ///< amount in the later periods
+    std::int32_t first_day;     ///< day of the first purchase
+    std::int32_t last_day;      ///< day of the last purchase
+    std::int32_t first_period;  ///< period of first_day
+    std::int32_t last_period;   ///< the largest period seen (of last_day)
+    std::uint32_t rows;         ///< purchases
+    std::uint32_t distinct;     ///< distinct periods with a purchase (bit 31: rows out of time order, recounted)
+    double first_sum;           ///< amount in the first period
+    double rest_sum;            ///< amount in the later periods
     double total() const noexcept { return first_sum + rest_sum; }
+    std::uint32_t periods() const noexcept { return distinct & 0x7fffffffu; }
+    bool unordered() const noexcept { return (distinct >> 31) != 0; }
 };
 
 /// Per-customer aggregate of the holdout part.
 struct holdout_cell {
-    std::int64_t seen_period = 0;
-    std::uint64_t rows = 0;
-    std::uint32_t distinct = 0;
-    std::uint32_t unordered = 0;
-    double sum = 0.0;
+    std::int32_t last_period;
+    std::uint32_t rows;
+    std::uint32_t distinct;  ///< as in customer_cell
+    double sum;
+    std::uint32_t periods() const noexcept { return distinct & 0x7fffffffu; }
+    bool unordered() const noexcept { return (distinct >> 31) != 0; }
+};
+
+/// A fixed-size array of trivial cells left uninitialised at allocation (the kernel's threads
+/// initialise their own ranges, so the pages are first touched in parallel).
+template <class T>
+class cell_array {
+public:
+    cell_array() = default;
+    explicit cell_array(std::size_t n) : data_(n ? new T[n] : nullptr), size_(n) {}
+    T& operator[](std::size_t i) noexcept { return data_[i]; }
+    const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+    T* data() noexcept { return data_.get(); }
+    const T* data() const noexcept { return data_.get(); }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+
+private:
+    std::unique_ptr<T[]> data_;
+    std::size_t size_ = 0;
 };
 
 /// Result of the aggregation kernel.
 struct transaction_aggregate {
     transaction_window window;
-    std::vector<customer_cell> cells;     ///< n_customers
-    std::vector<holdout_cell> holdout;    ///< n_customers when the window has a split, else empty
+    cell_array<customer_cell> cells;      ///< n_customers; rows == 0: no purchase in the main part
+    cell_array<holdout_cell> holdout;     ///< n_customers when the window has a split, else empty
     std::uint64_t n = 0;                  ///< rows in the main part
     std::uint64_t n_holdout = 0;          ///< rows in the holdout part
     std::uint64_t n_missing = 0;
@@ -212,23 +241,25 @@ struct transaction_counts {
 /// common case: logs sorted by time, or by customer and time); otherwise the cell is flagged and
 /// recounted afterwards. The first period's amount is kept apart from the rest so that the repeat
 /// amount (rest_sum) never comes from a subtraction.
-inline void add_main(customer_cell& c, std::int64_t day, std::int64_t period, double amount) noexcept {
+inline void add_main(customer_cell& c, std::int64_t day64, std::int64_t period64, double amount) noexcept {
+    const auto day = static_cast<std::int32_t>(day64), period = static_cast<std::int32_t>(period64);
     if (c.rows == 0) {
         c.first_day = c.last_day = day;
-        c.first_period = c.seen_period = period;
+        c.first_period = c.last_period = period;
         c.distinct = 1;
         c.first_sum = amount;
+        c.rest_sum = 0.0;
         c.rows = 1;
         return;
     }
     ++c.rows;
     if (day < c.first_day) c.first_day = day;
     if (day > c.last_day) c.last_day = day;
-    if (period > c.seen_period) {
+    if (period > c.last_period) {
         ++c.distinct;
-        c.seen_period = period;
-    } else if (period < c.seen_period) {
-        c.unordered = 1;
+        c.last_period = period;
+    } else if (period < c.last_period) {
+        c.distinct |= 0x80000000u;
     }
     if (period == c.first_period) {
         c.first_sum += amount;
@@ -241,15 +272,16 @@ inline void add_main(customer_cell& c, std::int64_t day, std::int64_t period, do
     }
 }
 
-inline void add_holdout(holdout_cell& c, std::int64_t period, double amount) noexcept {
+inline void add_holdout(holdout_cell& c, std::int64_t period64, double amount) noexcept {
+    const auto period = static_cast<std::int32_t>(period64);
     if (c.rows == 0) {
-        c.seen_period = period;
+        c.last_period = period;
         c.distinct = 1;
-    } else if (period > c.seen_period) {
+    } else if (period > c.last_period) {
         ++c.distinct;
-        c.seen_period = period;
-    } else if (period < c.seen_period) {
-        c.unordered = 1;
+        c.last_period = period;
+    } else if (period < c.last_period) {
+        c.distinct |= 0x80000000u;
     }
     ++c.rows;
     c.sum += amount;
@@ -278,9 +310,12 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
     if (in.size > 0 && in.time == nullptr) CXKIT_THROW(invalid_argument, "times are required");
     transaction_aggregate out;
     out.window = window;
-    out.cells.assign(n_customers, customer_cell{});
+    if (in.size >= (std::size_t{1} << 31))
+        CXKIT_THROW(invalid_argument, "at most 2^31 - 1 transactions per call (split the log by customer: the "
+                                      "per-customer results concatenate)");
+    out.cells = cell_array<customer_cell>(n_customers);
     const bool split = window.split_stamp.has_value();
-    if (split) out.holdout.assign(n_customers, holdout_cell{});
+    if (split) out.holdout = cell_array<holdout_cell>(n_customers);
     const unsigned nt = std::min<unsigned>(core::plan_threads(in.size, 0, threads),
                                            static_cast<unsigned>(std::max<std::size_t>(1, n_customers)));
     std::vector<detail::transaction_counts> counts(nt);
@@ -291,6 +326,8 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
             const auto lo = static_cast<std::int64_t>(lo_), hi = static_cast<std::int64_t>(hi_);
             customer_cell* cells = out.cells.data();
             holdout_cell* hold = split ? out.holdout.data() : nullptr;
+            for (std::size_t c = lo_; c < hi_; ++c) cells[c].rows = 0;  // first touch by the owner
+            for (std::size_t c = lo_; split && c < hi_; ++c) hold[c] = holdout_cell{0, 0, 0, 0.0};
             for (std::size_t i = 0; i < in.size; ++i) {
                 const std::int64_t code = static_cast<std::int64_t>(in.customer[i]) - in.customer_offset;
                 if (code < lo || code >= hi) {
@@ -330,7 +367,7 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
                 }
             }
             for (std::int64_t c = lo; c < hi && !k.unordered; ++c)
-                k.unordered = cells[c].unordered != 0 || (split && hold[c].unordered != 0);
+                k.unordered = (cells[c].rows != 0 && cells[c].unordered()) || (split && hold[c].unordered());
         });
     });
     detail::transaction_counts total;
@@ -361,36 +398,71 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
     if (total.n > 0) out.main_last_day = total.main_last_day;
 
     if (unordered) {
-        // Fallback: distinct periods of the flagged customers from their sorted (customer, period) pairs.
-        std::vector<std::pair<std::int64_t, std::int64_t>> main_pairs, hold_pairs;
+        // Fallback for the customers whose rows went back in time: their periods are bucketed by
+        // customer (a counting sort whose bucket sizes are the cells' row counts), then each small
+        // bucket is sorted and its distinct periods counted. Linear in the rows, no global sort.
+        const std::size_t slots = split ? 2 * n_customers : n_customers;
+        std::vector<std::size_t> start(slots + 1, 0);
+        for (std::size_t c = 0; c < n_customers; ++c) {
+            const customer_cell& cell = out.cells[c];
+            start[c + 1] = (cell.rows != 0 && cell.unordered()) ? cell.rows : 0;
+            if (split) start[n_customers + c + 1] = out.holdout[c].unordered() ? out.holdout[c].rows : 0;
+        }
+        for (std::size_t k = 0; k < slots; ++k) start[k + 1] += start[k];
+        std::vector<std::int32_t> periods(start[slots]);
+        std::vector<std::size_t> pos(start.begin(), start.end() - 1);
         detail::with_day_divisor(in.units_per_day, [&](auto div) {
             for (std::size_t i = 0; i < in.size; ++i) {
                 const std::int64_t code = static_cast<std::int64_t>(in.customer[i]) - in.customer_offset;
                 if (code < 0 || (in.customer_missing && in.customer_missing[i])) continue;
-                const bool m = out.cells[static_cast<std::size_t>(code)].unordered != 0;
-                const bool h = split && out.holdout[static_cast<std::size_t>(code)].unordered != 0;
-                if (!m && !h) continue;
+                const auto c = static_cast<std::size_t>(code);
+                if (start[c + 1] == start[c] && (!split || start[n_customers + c + 1] == start[n_customers + c])) continue;
                 std::int64_t day = 0, period = 0;
                 const std::uint8_t cls = detail::transaction_class(in, window, div, i, day, period);
-                if (cls == detail::tx_main && m) main_pairs.emplace_back(code, period);
-                if (cls == detail::tx_holdout && h) hold_pairs.emplace_back(code, period);
+                const std::size_t slot = cls == detail::tx_main ? c : cls == detail::tx_holdout ? n_customers + c : slots;
+                if (slot < slots && start[slot + 1] > start[slot]) periods[pos[slot]++] = static_cast<std::int32_t>(period);
             }
         });
-        auto recount = [](std::vector<std::pair<std::int64_t, std::int64_t>>& v, auto&& set) {
-            std::sort(v.begin(), v.end());
-            for (std::size_t i = 0; i < v.size();) {
-                std::size_t j = i;
-                std::uint32_t d = 0;
-                for (; j < v.size() && v[j].first == v[i].first; ++j) d += (j == i || v[j].second != v[j - 1].second);
-                set(static_cast<std::size_t>(v[i].first), d);
-                i = j;
-            }
-        };
-        recount(main_pairs, [&](std::size_t c, std::uint32_t d) { out.cells[c].distinct = d; });
-        recount(hold_pairs, [&](std::size_t c, std::uint32_t d) { out.holdout[c].distinct = d; });
+        for (std::size_t k = 0; k < slots; ++k) {
+            if (start[k + 1] == start[k]) continue;
+            const auto b0 = periods.begin() + static_cast<std::ptrdiff_t>(start[k]);
+            const auto b1 = periods.begin() + static_cast<std::ptrdiff_t>(start[k + 1]);
+            std::sort(b0, b1);
+            const auto d = static_cast<std::uint32_t>(std::unique(b0, b1) - b0);
+            if (k < n_customers) out.cells[k].distinct = d;  // clears the flag
+            else out.holdout[k - n_customers].distinct = d;
+        }
     }
     return out;
 }
+
+namespace detail {
+/**
+ * Output rows of the customers with a main-part purchase, in code order, filled on `threads`
+ * threads: counts per chunk of codes, then `fill(row, code, cell)` from each chunk's offset
+ * (parallel_chunks splits the same range the same way both times). Returns the number of rows;
+ * `resize(m)` is called between the two passes.
+ */
+template <class Resize, class Fill>
+std::size_t fill_customers(const cell_array<customer_cell>& cells, unsigned threads, Resize&& resize, Fill&& fill) {
+    const std::size_t n = cells.size();
+    const unsigned nt = core::plan_threads(n, 0, threads);
+    std::vector<std::size_t> offset(nt + 1, 0);
+    core::parallel_chunks(n, nt, [&](unsigned th, std::size_t b, std::size_t e) {
+        std::size_t k = 0;
+        for (std::size_t c = b; c < e; ++c) k += cells[c].rows != 0;
+        offset[th + 1] = k;
+    });
+    for (unsigned th = 0; th < nt; ++th) offset[th + 1] += offset[th];
+    resize(offset[nt]);
+    core::parallel_chunks(n, nt, [&](unsigned th, std::size_t b, std::size_t e) {
+        std::size_t row = offset[th];
+        for (std::size_t c = b; c < e; ++c)
+            if (cells[c].rows != 0) fill(row++, c, cells[c]);
+    });
+    return offset[nt];
+}
+}  // namespace detail
 
 // -------------------------------------------------------------------------------------------------
 // RFM scores and segments
@@ -446,16 +518,36 @@ inline std::vector<segment_rule> standard_segments() {
  * Rank-based cut points c_k = v_(⌊k (n − 1) / bins⌋), k = 1..bins−1, of the values (lower
  * empirical quantiles; see the file comment). Empty for no values.
  */
-inline std::vector<double> rank_cut_points(std::vector<double> v, unsigned bins) {
+template <class T>
+std::vector<double> rank_cut_points(const std::vector<T>& values, unsigned bins) {
     std::vector<double> cuts;
-    if (v.empty()) return cuts;
-    const std::size_t n = v.size();
+    if (values.empty()) return cuts;
+    const std::size_t n = values.size();
+    auto index = [&](unsigned k) { return static_cast<std::size_t>((static_cast<unsigned long long>(k) * (n - 1)) / bins); };
+    if constexpr (std::is_integral<T>::value) {
+        // Whole numbers over a small range (recency in days, frequency): the order statistics come
+        // from a histogram in O(n + range) instead of selections.
+        const auto [lo_it, hi_it] = std::minmax_element(values.begin(), values.end());
+        const T lo = *lo_it, hi = *hi_it;
+        const auto range = static_cast<unsigned long long>(hi) - static_cast<unsigned long long>(lo);
+        if (range < std::max<std::size_t>(n, std::size_t{1} << 16)) {
+            std::vector<std::size_t> count(static_cast<std::size_t>(range) + 1, 0);
+            for (T x : values) ++count[static_cast<std::size_t>(x - lo)];
+            std::size_t below = 0, bin = 0;  // values below lo + bin
+            for (unsigned k = 1; k < bins; ++k) {
+                const std::size_t idx = index(k);
+                while (below + count[bin] <= idx) below += count[bin++];
+                cuts.push_back(static_cast<double>(lo) + static_cast<double>(bin));
+            }
+            return cuts;
+        }
+    }
+    std::vector<T> v(values);
     auto from = v.begin();
     for (unsigned k = 1; k < bins; ++k) {
-        const std::size_t idx = static_cast<std::size_t>((static_cast<unsigned long long>(k) * (n - 1)) / bins);
-        auto at = v.begin() + static_cast<std::ptrdiff_t>(idx);
+        auto at = v.begin() + static_cast<std::ptrdiff_t>(index(k));
         std::nth_element(from, at, v.end());  // positions before `from` already hold smaller values
-        cuts.push_back(*at);
+        cuts.push_back(static_cast<double>(*at));
         from = at;
     }
     return cuts;
@@ -534,31 +626,46 @@ rfm_table rfm(const transaction_columns<C>& in, std::size_t n_customers, const r
     t.n_after_end = a.n_after_end;
     t.has_data = a.n > 0;
     t.as_of_day = opt.as_of_day ? *opt.as_of_day : (t.has_data ? a.main_last_day : 0);
-    for (std::size_t c = 0; c < n_customers; ++c) {
-        const customer_cell& cell = a.cells[c];
-        if (cell.rows == 0) continue;
-        t.customer.push_back(static_cast<std::int64_t>(c));
-        t.recency.push_back(t.as_of_day - cell.last_day);
-        t.frequency.push_back(cell.rows);
-        t.monetary.push_back(cell.total());
-        t.first_day.push_back(cell.first_day);
-    }
-    const std::size_t m = t.customer.size();
-    for (int d = 0; d < 3; ++d) {
-        std::vector<double> v(m);
-        for (std::size_t i = 0; i < m; ++i)
-            v[i] = d == 0 ? static_cast<double>(t.recency[i]) : d == 1 ? static_cast<double>(t.frequency[i]) : t.monetary[i];
+    const std::size_t m = detail::fill_customers(
+        a.cells, threads,
+        [&](std::size_t rows) {
+            t.customer.resize(rows);
+            t.recency.resize(rows);
+            t.frequency.resize(rows);
+            t.monetary.resize(rows);
+            t.first_day.resize(rows);
+        },
+        [&](std::size_t i, std::size_t c, const customer_cell& cell) {
+            t.customer[i] = static_cast<std::int64_t>(c);
+            t.recency[i] = t.as_of_day - cell.last_day;
+            t.frequency[i] = cell.rows;
+            t.monetary[i] = cell.total();
+            t.first_day[i] = cell.first_day;
+        });
+    auto score_dimension = [&](int d, const auto& v) {
         t.cuts[d] = opt.thresholds[d].empty() ? rank_cut_points(v, opt.bins) : opt.thresholds[d];
         auto& s = t.score[d];
         s.resize(m);
+        const std::vector<double>& cuts = t.cuts[d];
+        const unsigned nt = core::plan_threads(m, 0, threads);
+        std::vector<std::array<bool, 10>> seen_by(nt, std::array<bool, 10>{});
+        core::parallel_chunks(m, nt, [&](unsigned th, std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) {
+                const auto x = static_cast<double>(v[i]);
+                unsigned k = 0;  // #{k : v > c_k}: at most 8 compares, no branches
+                for (double c : cuts) k += x > c;
+                s[i] = static_cast<std::uint8_t>(d == 0 ? opt.bins - k : 1 + k);  // recency reversed
+                seen_by[th][s[i]] = true;
+            }
+        });
         bool seen[10] = {};
-        for (std::size_t i = 0; i < m; ++i) {
-            const unsigned k = cuts_below(v[i], t.cuts[d]);
-            s[i] = static_cast<std::uint8_t>(d == 0 ? opt.bins - k : 1 + k);  // recency reversed
-            seen[s[i]] = true;
-        }
+        for (const auto& sb : seen_by)
+            for (std::size_t k = 0; k < 10; ++k) seen[k] = seen[k] || sb[k];
         t.n_scores[d] = static_cast<unsigned>(std::count(seen, seen + 10, true));
-    }
+    };
+    score_dimension(0, t.recency);
+    score_dimension(1, t.frequency);
+    score_dimension(2, t.monetary);
     t.segment.assign(m, -1);
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t r = 0; r < opt.segments.size(); ++r)
