@@ -99,7 +99,7 @@ def cdnow_part(repeat: int, report: dict) -> bool:
 
     d = pd.read_csv(CDNOW)
     x, tx, T = d["x"].to_numpy(float), d["t.x"].to_numpy(), d["T.cal"].to_numpy()
-    t_cx, bgf = best_of(lambda: cx.BetaGeoFitter().fit(x, tx, T), max(repeat, 20))
+    t_cx, bgf = best_of(lambda: cx.BetaGeoFitter().fit(x, tx, T), max(repeat, 100))
     t_lt, lbg = best_of(lambda: BetaGeoFitter().fit(x, tx, T), max(repeat, 5))
     names = ["r", "alpha", "a", "b"]
     diff = rel([bgf.params[k] for k in names], lbg.params_[names].to_numpy())
