@@ -48,15 +48,18 @@ _TIER_PERIODS = ("D", "W", "M", "Q", "Y")
 
 
 def _inputs(transactions: Any, customer: Any, time: Any, amount: Any, time_unit: str):
-    c, t, a, n = _columns(transactions, customer, time, amount)
+    c, t, _, n = _columns(transactions, customer, time)
+    a = _frame._column(transactions, amount, "amount")
+    if a is not None and _frame._length(a) != n:
+        raise _core.InvalidArgumentError(f"amount has {_frame._length(a)} values but customer has {n}")
     key = _frame._factorize_key(c, "customer", n)
     stamps, flags, units = _times(t, time_unit)
-    amt = _revenue(a) if a is not None else None
-    if amt is not None:
-        name = "amount"
-        amt = np.ascontiguousarray(amt, dtype=np.float64)
-        if amt.shape[0] != n:
-            raise _core.InvalidArgumentError(f"{name} has {amt.shape[0]} values but customer has {n}")
+    amt = None
+    if a is not None:
+        values, mask = _frame.as_numeric(a, "amount")
+        # float64 without missing entries is read in place; anything else becomes float64 with NaN
+        # for missing (the copy that cohort._revenue makes)
+        amt = np.ascontiguousarray(values) if mask is None and values.dtype == np.float64 else _revenue(a)
     return key, np.ascontiguousarray(key.codes), stamps, flags, units, amt, n
 
 
@@ -294,6 +297,7 @@ def rfm(
             "m_score": np.asarray(d["m_score"], dtype=np.int64),
         },
         index=_index(key, d["customer"], customer),
+        copy=False,  # fresh arrays owned by the frame: no consolidation copy
     )
     frame["rfm"] = 100 * frame["r_score"] + 10 * frame["f_score"] + frame["m_score"]
     frame["segment"] = _categorical(np.asarray(d["segment"]), names, str(default_segment))
@@ -421,7 +425,7 @@ def clv_summary(
             columns["monetary_value_holdout"] = d["monetary_value_holdout"]
         columns["duration_holdout"] = np.full(len(d["frequency"]), float(d["duration_holdout"]))
     frame = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()},
-                         index=_index(key, d["customer"], customer))
+                         index=_index(key, d["customer"], customer), copy=False)
     has_end = len(frame) > 0 or observation_end is not None or calibration_end is not None
     frame.attrs.update(
         observation_end=_timestamp(d["end_day"]) if has_end else None,

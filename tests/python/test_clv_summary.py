@@ -277,3 +277,8 @@ def test_unknown_column_is_named():
     df = pd.DataFrame({"customer": [1], "time": pd.to_datetime(["2024-01-01"])})
     with pytest.raises(cx.InvalidArgumentError, match="'spend'"):
         summary(df, amount="spend")
+
+
+def test_mismatched_lengths_name_the_argument():
+    with pytest.raises(cx.InvalidArgumentError, match="amount has 2 values but customer has 3"):
+        cx.clv_summary(None, customer=[1, 2, 3], time=pd.to_datetime(["2024-01-01"] * 3), amount=[1.0, 2.0])
