@@ -226,9 +226,9 @@ void register_clv(py::module_& m) {
                 if (!(xv[i] >= 0) || xv[i] != std::floor(xv[i]) || !std::isfinite(xv[i]))
                     throw cxkit::invalid_input("row " + std::to_string(i) + ": frequency=" + cxkit::core::format_value(xv[i]) +
                                                " (expected a whole number >= 0)");
-                if (xv[i] > 0 && (!(mvv[i] > 0) || !std::isfinite(mvv[i])))
+                if (xv[i] > 0 && (!(mvv[i] >= 0) || !std::isfinite(mvv[i])))
                     throw cxkit::invalid_input("row " + std::to_string(i) + ": monetary_value=" +
-                                               cxkit::core::format_value(mvv[i]) + " (expected a finite number > 0 when frequency > 0)");
+                                               cxkit::core::format_value(mvv[i]) + " (expected a finite number >= 0 when frequency > 0)");
                 o[i] = cxkit::customer::gamma_gamma_conditional_expected_value(g, xv[i], mvv[i]);
             }
             return out;

@@ -225,6 +225,10 @@ def test_gamma_gamma_conditional_expected_value(cdnow, fits):
     x, m = 3.0, 40.0
     want = (q - 1) / (p * x + q - 1) * g * p / (q - 1) + p * x / (p * x + q - 1) * m
     assert ggf.conditional_expected_value(x, m) == pytest.approx(want, rel=1e-14)
+    # a repeat buyer whose purchases were worth 0 is shrunk towards the population mean
+    assert ggf.conditional_expected_value(2, 0.0) == pytest.approx(g * p / (2 * p + q - 1), rel=1e-14)
+    with pytest.raises(cx.InvalidInputError, match=r"row 1: monetary_value=-5"):
+        ggf.conditional_expected_value([1, 2], [10.0, -5.0])
 
 
 def test_gamma_gamma_correlation_warning():

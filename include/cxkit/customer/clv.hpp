@@ -977,8 +977,10 @@ inline void customer_lifetime_value(const bgnbd_params& bg, const gamma_gamma_pa
         double m = in.monetary[i];
         if (c == 2)
             detail::throw_bad_row(i, detail::row_text(in.frequency[i], in.recency[i], in.T[i]), why, 1);
-        if (c == 0 && !std::isnan(m) && in.frequency[i] > 0 && (!(m > 0.0) || !std::isfinite(m)))
-            detail::throw_bad_row(i, "monetary_value=" + detail::clv_fmt(m), "a finite number > 0 when frequency > 0", 1);
+        // A mean spend of 0 is a valid input for a prediction (E[M] shrinks it towards the
+        // population mean); only the fit needs m̄ > 0 (log m̄ in the likelihood).
+        if (c == 0 && !std::isnan(m) && in.frequency[i] > 0 && (!(m >= 0.0) || !std::isfinite(m)))
+            detail::throw_bad_row(i, "monetary_value=" + detail::clv_fmt(m), "a finite number >= 0 when frequency > 0", 1);
         if (c == 1 || std::isnan(m)) {
             out[i] = nan;
         } else {
