@@ -239,7 +239,8 @@ void register_clv(py::module_& m) {
     m.def(
         "customer_lifetime_value",
         [](const std::vector<double>& bg, const std::vector<double>& gg, py::handle frequency, py::handle recency,
-           py::handle T, py::handle monetary, unsigned months, double discount_rate, double period_days) {
+           py::handle T, py::handle monetary, unsigned months, double discount_rate, double period_days,
+           unsigned threads) {
             const bgnbd_params b = bg_params(bg);
             const gamma_gamma_params g = gg_params(gg);
             const f64_array x = column(frequency, "frequency", -1);
@@ -256,11 +257,11 @@ void register_clv(py::module_& m) {
             double* o = out.mutable_data();
             {
                 py::gil_scoped_release nogil;
-                cxkit::customer::customer_lifetime_value(b, g, c, months, discount_rate, period_days, o);
+                cxkit::customer::customer_lifetime_value(b, g, c, months, discount_rate, period_days, o, threads);
             }
             return out;
         },
         py::arg("bg_params"), py::arg("gg_params"), py::arg("frequency"), py::arg("recency"), py::arg("T"),
         py::arg("monetary_value"), py::arg("months"), py::arg("discount_rate"), py::arg("period_days"),
-        "Discounted CLV per customer from BG/NBD and Gamma-Gamma parameters (METRICS.md §4).");
+        py::arg("threads") = 1u, "Discounted CLV per customer from BG/NBD and Gamma-Gamma parameters (METRICS.md §4).");
 }

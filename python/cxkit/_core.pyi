@@ -889,4 +889,5 @@ def customer_lifetime_value(
     months: int,
     discount_rate: float,
     period_days: float,
+    threads: int = 1,
 ) -> npt.NDArray[np.float64]: ...

@@ -516,3 +516,19 @@ def test_penalizer_shrinks_parameters(cdnow):
     assert pen.log_likelihood < plain.log_likelihood
     with pytest.raises(cx.InvalidArgumentError, match="penalizer"):
         cx.BetaGeoFitter(penalizer=-1.0)
+
+
+def test_customer_lifetime_value_threads_give_the_same_values():
+    x, tx, T = simulate_bgnbd(300_000, 0.3, 5.0, 0.9, 2.5, seed=5)
+    m = np.where(x > 0, np.random.default_rng(6).gamma(6.0, 5.0, len(x)), 0.0)
+    bgf = cx.BetaGeoFitter().fit(x, tx, T)
+    ggf = cx.GammaGammaFitter().fit(x, m)
+    one = cx.customer_lifetime_value(bgf, ggf, x, tx, T, m, threads=1)
+    two = cx.customer_lifetime_value(bgf, ggf, x, tx, T, m, threads=2)
+    np.testing.assert_array_equal(one, two)
+    lbg, lgg = lifetimes_with(bgf, ggf)
+    k = np.arange(0, len(x), 997)
+    want = clv_oracle(lbg, lgg, pd.Series(x[k]), pd.Series(tx[k]), pd.Series(T[k]), pd.Series(m[k]), 12, 0.01, 7)
+    np.testing.assert_allclose(one[k], want, rtol=1e-10)
+    with pytest.raises(cx.InvalidArgumentError, match="threads"):
+        cx.customer_lifetime_value(bgf, ggf, x, tx, T, m, threads=-1)
