@@ -3,8 +3,9 @@
 and RFM side by side with a pandas groupby.
 
 One process, one pandas DataFrame for every engine: the full CDNOW master log
-(/work/shared/datasets/cdnow/cdnow_master.txt, 69,659 purchases of 23,570 customers, Jan 1997 -
-Jun 1998) repeated until it holds at least --rows transactions, each repetition with fresh
+($CXKIT_DATASETS/cdnow/cdnow_master.txt, default /work/shared/datasets; 69,659 purchases of 23,570
+customers, Jan 1997 - Jun 1998; when absent, cxkit.datasets.load_cdnow() or the 1/10 sample in
+tests/data) repeated until it holds at least --rows transactions, each repetition with fresh
 customer ids (id + repetition x 23,570, so the ids stay dense), sorted by customer and date as
 the original file is.
 
@@ -50,15 +51,33 @@ from compare_survey import Mismatch, best_of, fmt_rate, versions, write_report
 TARGET_ROWS = 10_000_000
 TARGET_RATIO = 10.0
 CDNOW = Path(os.environ.get("CXKIT_DATASETS", "/work/shared/datasets")) / "cdnow" / "cdnow_master.txt"
+SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "cdnow_sample_elog.csv"
 
 
-def load_cdnow() -> pd.DataFrame:
-    raw = pd.read_csv(CDNOW, sep=r"\s+", header=None, skiprows=1, names=["customer", "date", "cds", "amount"])
+def load_cdnow() -> tuple[pd.DataFrame, str]:
+    """The CDNOW master log from the datasets directory, else the copy shipped in cxkit.datasets
+    (when the installed cxkit has it), else the 1/10 sample in tests/data (so that --smoke runs
+    anywhere the repository is checked out)."""
+    if CDNOW.exists():
+        raw = pd.read_csv(CDNOW, sep=r"\s+", header=None, skiprows=1, names=["customer", "date", "cds", "amount"])
+        source = str(CDNOW)
+    else:
+        try:
+            from cxkit.datasets import load_cdnow as shipped  # type: ignore[import-not-found]
+
+            log = shipped()
+            raw = pd.DataFrame({"customer": log["customer"], "date": log["date"].dt.strftime("%Y%m%d"),
+                                "amount": log["amount"]})
+            source = "cxkit.datasets.load_cdnow()"
+        except ImportError:
+            e = pd.read_csv(SAMPLE)
+            raw = pd.DataFrame({"customer": e["masterid"], "date": e["date"], "amount": e["sales"]})
+            source = f"{SAMPLE} (the 1/10 sample: the master log was not found)"
     return pd.DataFrame({
         "customer": raw["customer"].to_numpy(np.int64),
         "time": pd.to_datetime(raw["date"].astype(str), format="%Y%m%d").to_numpy("datetime64[ns]"),
         "amount": raw["amount"].to_numpy(np.float64),
-    })
+    }), source
 
 
 def make_frame(base: pd.DataFrame, rows: int) -> tuple[pd.DataFrame, int]:
@@ -133,9 +152,10 @@ def main(argv: Optional[list[str]] = None) -> int:
           f"{platform.platform()}")
     print("versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val is not None))
     t0 = time.perf_counter()
-    base = load_cdnow()
+    base, source = load_cdnow()
     df, reps = make_frame(base, a.rows)
-    print(f"data: CDNOW master ({len(base):,} rows, {base['customer'].nunique():,} customers) x {reps} = "
+    print(f"data: {source}")
+    print(f"data: CDNOW ({len(base):,} rows, {base['customer'].nunique():,} customers) x {reps} = "
           f"{len(df):,} transactions, {reps * base['customer'].nunique():,} customers, built in "
           f"{time.perf_counter() - t0:.2f} s; cxkit best of {a.repeat}, peers best of {a.peer_repeat}, after 1 warm-up")
 

@@ -228,8 +228,9 @@ def rfm(
     customer, time, amount : str or array-like
         Column names or arrays. Times: datetimes, ISO strings or epoch numbers in ``time_unit``.
     as_of : date-like, optional
-        The day the recency is measured at. Default: the day of the last transaction in the data.
-        Purchases after ``as_of`` are outside the window and counted in ``attrs["n_after_end"]``.
+        The day the recency is measured at (recency = whole calendar days from the day of the
+        customer's last purchase to this day). Default: the day of the last transaction in the
+        data. Purchases on later days are outside the window and counted in ``attrs["n_after_end"]``.
     bins : int
         Scores 1..bins (1..9). Rank-based cut points c_k = v_(floor(k (n - 1) / bins)) of the
         sorted per-customer values (lower empirical quantiles, k = 1..bins-1); score = 1 + #{k: v >

@@ -553,12 +553,6 @@ std::vector<double> rank_cut_points(const std::vector<T>& values, unsigned bins)
     return cuts;
 }
 
-/// #{k : v > c_k} for ascending cut points c (so score(v) = 1 + cuts_below(v, c)).
-inline unsigned cuts_below(double v, const std::vector<double>& cuts) noexcept {
-    return static_cast<unsigned>(
-        std::upper_bound(cuts.begin(), cuts.end(), v, [](double x, double c) { return !(x > c); }) - cuts.begin());
-}
-
 /// Options of `rfm`.
 struct rfm_options {
     std::optional<std::int64_t> as_of_day;  ///< default: the day of the last transaction
