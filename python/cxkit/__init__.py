@@ -21,6 +21,7 @@ from ._core import (
     UnsupportedTypeError,
     __version__,
 )
+from . import datasets
 from .clv import BetaGeoFitter, GammaGammaFitter, clv_retention, clv_simple, customer_lifetime_value
 from .cohort import CohortAccumulator, Retention, churn_durations, churn_rate, retention
 from .drivers import DriverAccumulator, ipa, key_drivers

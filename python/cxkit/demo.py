@@ -8,7 +8,10 @@ category peers, the monthly cap, a seller's sliding DSR: ``_demo_ratings``) and 
 (Pareto, u chart, trend, rate ratio, a -20% target: ``_demo_complaints``), and feature research
 (a Kano questionnaire, key drivers and the importance-performance grid, an impact-cost plan within
 a budget: ``_demo_product``), and customer retention (monthly cohorts, churn, Kaplan-Meier by
-sign-up channel with the log-rank test: ``_demo_customers``). Every table is written to CSV.
+sign-up channel with the log-rank test: ``_demo_customers``), and customer value on the real CDNOW
+purchase log shipped with cxkit (RFM segments and value tiers, a BG/NBD holdout check, BG/NBD and
+Gamma-Gamma fits, P(alive) and 12-month CLV by segment: ``_demo_value``). Every table is written
+to CSV.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 from ._demo_complaints import complaints_demo
 from ._demo_customers import customers_demo
 from ._demo_product import product_demo
+from ._demo_value import value_demo
 from ._demo_ratings import ratings_demo
 from .survey import ces, compare_segments, csat, nps
 
@@ -192,10 +196,12 @@ def run(out_dir: Optional[str] = "cxkit-demo", *, n: int = 6000, seed: int = 202
     complaints = complaints_demo(quiet=quiet, out_dir=out_dir)
     product = product_demo(quiet=quiet, out_dir=out_dir, seed=seed)
     customers = customers_demo(quiet=quiet, out_dir=out_dir, seed=seed)
+    value = value_demo(quiet=quiet, out_dir=out_dir)  # the real CDNOW log shipped with cxkit
     tables.update(ratings)
     tables.update(complaints)
     tables.update(product)
     tables.update(customers)
+    tables.update(value)
     if out_dir and not quiet:
         written = len([f for f in os.listdir(out_dir) if f.endswith(".csv")])
         print(f"\nWrote {written} CSV files to {os.path.abspath(out_dir)}/")

@@ -4,6 +4,7 @@ The oracle recomputes the weighted NPS and CSAT per segment and month from the w
 responses.csv with plain pandas (the METRICS.md definitions written out), independently of cxkit.
 """
 
+import importlib
 import subprocess
 import sys
 
@@ -31,6 +32,8 @@ def demo_dir(tmp_path_factory):
     assert "Impact-cost plan" in proc.stdout
     assert "Monthly cohort retention" in proc.stdout
     assert "log-rank test" in proc.stdout
+    assert "RFM segments" in proc.stdout
+    assert "12-month CLV" in proc.stdout
     return out
 
 
@@ -55,6 +58,12 @@ def test_demo_writes_every_table(demo_dir):
         "retention_rates.csv",
         "churn.csv",
         "survival_by_channel.csv",
+        "cdnow.csv",
+        "rfm.csv",
+        "holdout.csv",
+        "clv_params.csv",
+        "customer_value.csv",
+        "clv_by_segment.csv",
     } <= names
 
 
@@ -145,3 +154,41 @@ def test_demo_retention_matches_pandas(demo_dir):
     # cells after the observation end are not observed: NaN, never 0
     assert np.isnan(got.loc["2025-12", 1])
     assert events["customer"].isna().sum() == 25
+
+
+def test_demo_customer_value_matches_pandas_and_lifetimes(demo_dir):
+    lifetimes = importlib.import_module("lifetimes")
+    utils = importlib.import_module("lifetimes.utils")
+    log = pd.read_csv(demo_dir / "cdnow.csv", index_col=0, parse_dates=["date"])
+    assert len(log) == 69659
+    end = pd.Timestamp("1998-06-30")
+    # RFM: recency in days as of the last day, purchases (rows), total spend
+    got = pd.read_csv(demo_dir / "rfm.csv", index_col=0)
+    by = log.groupby("customer")
+    np.testing.assert_array_equal(got["recency"], (end - by["date"].max()).dt.days.reindex(got.index))
+    np.testing.assert_array_equal(got["frequency"], by.size().reindex(got.index))
+    np.testing.assert_allclose(got["monetary"], by["amount"].sum().reindex(got.index), rtol=1e-12)
+    assert got["rfm"].tolist() == (100 * got["r_score"] + 10 * got["f_score"] + got["m_score"]).tolist()
+    # BG/NBD on the weekly summary: the same estimates as lifetimes' fit of lifetimes' own summary
+    summary = utils.summary_data_from_transaction_data(
+        log, "customer", "date", monetary_value_col="amount", observation_period_end=end, freq="W")
+    ref = lifetimes.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    params = pd.read_csv(demo_dir / "clv_params.csv", index_col=[0, 1])["value"]
+    for name in ("r", "alpha", "a", "b"):
+        assert params[("BG/NBD", name)] == pytest.approx(ref.params_[name], rel=1e-4), name
+    # the holdout check: mean distinct purchase days in the holdout weeks, by calibration frequency
+    holdout = pd.read_csv(demo_dir / "holdout.csv", index_col=0)
+    cal_end = pd.Timestamp("1997-09-30")
+    days = log.drop_duplicates(["customer", "date"])
+    cal = days[days["date"] <= cal_end].groupby("customer").size() - 1
+    hold = days[(days["date"] > cal_end) & (days["date"] <= end)].groupby("customer").size()
+    frame = pd.DataFrame({"bucket": cal.clip(upper=7), "hold": hold.reindex(cal.index).fillna(0)})
+    actual = frame.groupby("bucket")["hold"].mean()
+    np.testing.assert_allclose(holdout["actual holdout"].to_numpy(), actual.to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(holdout["customers"].to_numpy(), frame.groupby("bucket").size().to_numpy())
+    # CLV by segment: sums of the per-customer values
+    value = pd.read_csv(demo_dir / "customer_value.csv", index_col=0)
+    seg = pd.read_csv(demo_dir / "clv_by_segment.csv", index_col=0)
+    totals = value.groupby("segment")["clv_12m"].sum()
+    np.testing.assert_allclose(seg["clv_total"].to_numpy(), totals.reindex(seg.index).to_numpy(), rtol=1e-9)
+    assert (value["p_alive"].between(0, 1)).all() and (value["clv_12m"] >= 0).all()

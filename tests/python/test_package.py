@@ -9,6 +9,8 @@ import re
 import pytest
 
 import cxkit as cx
+import cxkit._demo_value
+import cxkit.datasets
 import cxkit.stats
 import cxkit.survey
 from conftest import ROOT
@@ -82,7 +84,8 @@ def test_every_public_entry_has_a_docstring_with_an_example(name):
     assert ">>>" in doc, name
 
 
-@pytest.mark.parametrize("module", [cxkit, cxkit.survey, cxkit.stats], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [cxkit, cxkit.survey, cxkit.stats, cxkit.datasets, cxkit._demo_value], ids=lambda m: m.__name__)
 def test_docstring_examples_run(module):
     """The examples in the docstrings are correct (run them as doctests)."""
     finder = doctest.DocTestFinder()
