@@ -375,9 +375,10 @@ struct bgnbd_data {
     double weight_total = 0.0;
 };
 
-inline bgnbd_data aggregate_bgnbd(const std::vector<std::array<double, 4>>& rows_in) {
-    // rows: x, t_x, T, w (w > 0)
-    std::vector<std::array<double, 4>> rows = rows_in;
+inline bgnbd_data aggregate_bgnbd(std::vector<std::array<double, 4>> rows) {
+    // rows: x, t_x, T, w (w > 0). Sorting the rows with a comparator measured faster than coding
+    // T and t_x first and sorting 64-bit keys (the binary searches for the codes cost more than
+    // they save on 1M rows).
     std::sort(rows.begin(), rows.end(), [](const std::array<double, 4>& p, const std::array<double, 4>& q) {
         if (p[0] != q[0]) return p[0] < q[0];
         if (p[2] != q[2]) return p[2] < q[2];
@@ -615,7 +616,7 @@ inline bgnbd_result bgnbd_fit(const clv_columns& in, const fit_options& opt = {}
     if (rows.empty())
         CXKIT_THROW(invalid_argument, "BG/NBD fit: nothing to fit (no valid row with a positive weight among " +
                                           std::to_string(in.size) + " rows)");
-    const detail::bgnbd_data d = detail::aggregate_bgnbd(rows);
+    const detail::bgnbd_data d = detail::aggregate_bgnbd(std::move(rows));
     res.n_unique = d.w.size();
     res.weight_total = d.weight_total;
 
