@@ -256,3 +256,22 @@ TEST_CASE("clv: bad input, weights and empty input") {
     w[3] = -1.0;
     CHECK(what_of([&] { cxkit::bgnbd_fit(cw); }).find("row 3") != std::string::npos);
 }
+
+TEST_CASE("clv: a equal to 1 and data without repeat purchases") {
+    // At a = 1 the closed forms are 0/0; the value lies between the neighbours on both sides
+    // (E[X(t)] is monotone in a) and equals their mean to the curvature.
+    cxkit::bgnbd_params one{0.25, 4.0, 1.0, 2.5}, lo{0.25, 4.0, 1.0 - 1e-3, 2.5}, hi{0.25, 4.0, 1.0 + 1e-3, 2.5};
+    const double e1 = cxkit::bgnbd_expected(one, 10.0), el = cxkit::bgnbd_expected(lo, 10.0), eh = cxkit::bgnbd_expected(hi, 10.0);
+    CHECK(std::isfinite(e1));
+    CHECK(e1 == doctest::Approx(0.5 * (el + eh)).epsilon(1e-6));
+    CHECK(std::isfinite(cxkit::bgnbd_conditional_expected(one, 10.0, 2, 5.0, 10.0)));
+    const std::vector<double> zeros{0, 0, 0}, T{10, 20, 30};
+    cxkit::clv_columns c;
+    c.frequency = zeros.data();
+    c.recency = zeros.data();
+    c.T = T.data();
+    c.size = 3;
+    const auto r = cxkit::bgnbd_fit(c);
+    CHECK_FALSE(r.converged);
+    CHECK(r.message.find("not identified") != std::string::npos);
+}

@@ -532,3 +532,27 @@ def test_customer_lifetime_value_threads_give_the_same_values():
     np.testing.assert_allclose(one[k], want, rtol=1e-10)
     with pytest.raises(cx.InvalidArgumentError, match="threads"):
         cx.customer_lifetime_value(bgf, ggf, x, tx, T, m, threads=-1)
+
+
+def test_predictions_at_a_equal_one_are_finite_and_continuous():
+    # (a+b+x-1)/(a-1) and the bracket are both singular at a = 1; their product is smooth in a.
+    # Oracle: lifetimes on both sides of a = 1 (the mean of a = 1 ± 1e-4 is the value at 1 to O(1e-8)).
+    b = cx.BetaGeoFitter()
+    b.params = {"r": 0.25, "alpha": 4.0, "a": 1.0, "b": 2.5}
+    sides = []
+    for a in (1 - 1e-4, 1 + 1e-4):
+        lbg = LtBetaGeo()
+        lbg.params_ = pd.Series([0.25, 4.0, a, 2.5], index=BG)
+        sides.append((float(lbg.expected_number_of_purchases_up_to_time(10.0)),
+                      float(np.ravel(lbg.conditional_expected_number_of_purchases_up_to_time(10.0, 2, 5.0, 10.0))[0])))
+    want_e = 0.5 * (sides[0][0] + sides[1][0])
+    want_c = 0.5 * (sides[0][1] + sides[1][1])
+    assert b.expected_transactions(10.0) == pytest.approx(want_e, rel=1e-6)
+    assert b.conditional_expected_transactions(10.0, 2, 5.0, 10.0) == pytest.approx(want_c, rel=1e-6)
+
+
+def test_no_repeat_purchases_is_not_a_converged_fit():
+    with pytest.warns(RuntimeWarning, match="not identified"):
+        bgf = cx.BetaGeoFitter().fit([0, 0, 0], [0.0, 0.0, 0.0], [10.0, 20.0, 30.0])
+    assert bgf.converged is False
+    assert all(math.isfinite(v) for v in bgf.params.values())

@@ -645,6 +645,14 @@ inline bgnbd_result bgnbd_fit(const clv_columns& in, const fit_options& opt = {}
     res.converged = out.converged;
     res.iterations = out.iterations;
     res.message = out.message;
+    // Without any repeat purchase the likelihood does not depend on a and b (and increases as
+    // r, α grow with r/α fixed): there is no maximum to report as converged.
+    double repeat_weight = 0.0;
+    for (std::size_t k = 0; k < d.xs.size(); ++k) repeat_weight += d.xs[k] > 0 ? d.wx[k] : 0.0;
+    if (repeat_weight == 0.0) {
+        res.converged = false;
+        res.message = "no customer with a repeat purchase (frequency > 0): a and b are not identified";
+    }
     res.gradient_norm = out.g.norm() / d.weight_total;
     Eigen::Vector4d g0;
     Eigen::Matrix4d h0;
@@ -695,17 +703,33 @@ inline double bgnbd_bracket(const bgnbd_params& p, double x, double T, double t)
     return 1.0 - std::exp((p.a - 1.0) * l1z) * F;
 }
 
+/**
+ * (a+b+x−1)/(a−1) · bracket: the expected transactions in the next t periods of a customer known
+ * to be alive. At a = 1 both factors are singular (0/0) while the product is smooth in a; within
+ * 1e-6 of 1 it is the mean of the values at a = 1 ± 1e-6 (error O(1e-12) from the curvature plus
+ * ~1e-10 relative from the cancellation in the bracket).
+ */
+inline double bgnbd_alive_expected(const bgnbd_params& p, double x, double T, double t) {
+    constexpr double h = 1e-6;
+    auto direct = [&](const bgnbd_params& q) { return (q.a + q.b + x - 1.0) / (q.a - 1.0) * bgnbd_bracket(q, x, T, t); };
+    if (std::abs(p.a - 1.0) < h) {
+        bgnbd_params lo = p, hi = p;
+        lo.a = 1.0 - h;
+        hi.a = 1.0 + h;
+        return 0.5 * (direct(lo) + direct(hi));
+    }
+    return direct(p);
+}
+
 /// E[Y(t) | x, t_x, T]: expected transactions in the next t periods (FHL 2005 eq. 10):
 /// (a+b+x−1)/(a−1) · bracket · P(alive).
 inline double bgnbd_conditional_expected(const bgnbd_params& p, double t, double x, double tx, double T) {
-    return (p.a + p.b + x - 1.0) / (p.a - 1.0) * bgnbd_bracket(p, x, T, t) * bgnbd_probability_alive(p, x, tx, T);
+    return bgnbd_alive_expected(p, x, T, t) * bgnbd_probability_alive(p, x, tx, T);
 }
 
 /// E[X(t)] = (a+b−1)/(a−1) [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))] (FHL 2005 eq. 7): the
 /// x = 0, T = 0 case of eq. (10).
-inline double bgnbd_expected(const bgnbd_params& p, double t) {
-    return (p.a + p.b - 1.0) / (p.a - 1.0) * bgnbd_bracket(p, 0.0, 0.0, t);
-}
+inline double bgnbd_expected(const bgnbd_params& p, double t) { return bgnbd_alive_expected(p, 0.0, 0.0, t); }
 
 /**
  * P(X(t) = n) (Fader, Hardie & Lee, "A note on deriving the BG/NBD probability", eq. 8):
@@ -1004,7 +1028,7 @@ inline void customer_lifetime_value(const bgnbd_params& bg, const gamma_gamma_pa
     core::parallel_chunks(idx.size(), nt, [&](unsigned, std::size_t begin, std::size_t end) {
         std::vector<double> brk(months + 1);
         double last_x = nan, last_T = nan;
-        double value_per_alive = 0.0;  // Σ_m (bracket_m − bracket_{m−1}) disc_m · (a+b+x−1)/(a−1)
+        double value_per_alive = 0.0;  // Σ_m (E_m − E_{m−1}) disc_m, E_m = alive-expected at month m
         for (std::size_t k = begin; k < end; ++k) {
             const std::uint32_t i = idx[k];
             const double x = in.frequency[i], T = in.T[i];
@@ -1012,10 +1036,9 @@ inline void customer_lifetime_value(const bgnbd_params& bg, const gamma_gamma_pa
                 brk[0] = 0.0;
                 value_per_alive = 0.0;
                 for (unsigned m = 1; m <= months; ++m) {
-                    brk[m] = bgnbd_bracket(bg, x, T, m * per_month);
+                    brk[m] = bgnbd_alive_expected(bg, x, T, m * per_month);
                     value_per_alive += (brk[m] - brk[m - 1]) * disc[m];
                 }
-                value_per_alive *= (bg.a + bg.b + x - 1.0) / (bg.a - 1.0);
                 last_x = x;
                 last_T = T;
             }
