@@ -168,10 +168,19 @@ class BetaGeoFitter(_Fitter):
 
     Examples
     --------
+    Weekly summary of the CDNOW purchase log up to 1997-09-30 (23,570 customers):
+
     >>> import cxkit as cx
-    >>> bgf = cx.BetaGeoFitter().fit([0, 2, 1, 0, 5], [0, 30.0, 10.0, 0, 35.0], [38, 39, 40, 38, 39])
-    >>> bgf.converged
-    True
+    >>> from cxkit.datasets import load_cdnow
+    >>> s = cx.clv_summary(load_cdnow(), customer="customer", time="date", amount="amount",
+    ...                    period="W", observation_end="1997-09-30")
+    >>> bgf = cx.BetaGeoFitter().fit("frequency", "recency", "T", data=s)
+    >>> bgf.converged, {k: round(v, 3) for k, v in bgf.params.items()}
+    (True, {'r': 0.291, 'alpha': 6.943, 'a': 0.606, 'b': 2.134})
+    >>> round(bgf.probability_alive(2, 13.0, 39.0), 3)  # 2 repeat purchases, the last in week 13
+    0.433
+    >>> round(bgf.conditional_expected_transactions(52, 2, 13.0, 39.0), 3)  # in the next year
+    0.934
     """
 
     _names = ["r", "alpha", "a", "b"]
@@ -244,10 +253,18 @@ class GammaGammaFitter(_Fitter):
 
     Examples
     --------
+    On the CDNOW summary of :class:`BetaGeoFitter`'s example; one repeat buyer spent $0 (invalid
+    for the model: dropped and counted):
+
     >>> import cxkit as cx
-    >>> ggf = cx.GammaGammaFitter().fit([1, 2, 0, 4, 1, 3], [10.0, 25.0, 0.0, 18.0, 31.0, 12.5])
-    >>> ggf.n_excluded_zero
-    1
+    >>> from cxkit.datasets import load_cdnow
+    >>> s = cx.clv_summary(load_cdnow(), customer="customer", time="date", amount="amount",
+    ...                    period="W", observation_end="1997-09-30")
+    >>> ggf = cx.GammaGammaFitter().fit("frequency", "monetary_value", data=s, on_invalid="drop")
+    >>> ggf.n, ggf.n_excluded_zero, ggf.n_invalid, ggf.correlation_warning
+    (9292, 14277, 1, False)
+    >>> round(ggf.conditional_expected_value(2, 20.15), 2)
+    22.99
     """
 
     _names = ["p", "q", "gamma"]
@@ -326,12 +343,17 @@ def customer_lifetime_value(
 
     Examples
     --------
+    On the weekly CDNOW summary (see :class:`BetaGeoFitter` and :class:`GammaGammaFitter`):
+
     >>> import cxkit as cx
-    >>> x, tx, T, m = [0, 2, 1, 4], [0, 30.0, 10.0, 35.0], [38, 39, 40, 39], [0, 20.0, 35.0, 15.0]
-    >>> bgf = cx.BetaGeoFitter().fit(x, tx, T)
-    >>> ggf = cx.GammaGammaFitter().fit(x, m)
-    >>> cx.customer_lifetime_value(bgf, ggf, x, tx, T, m).shape
-    (4,)
+    >>> from cxkit.datasets import load_cdnow
+    >>> s = cx.clv_summary(load_cdnow(), customer="customer", time="date", amount="amount",
+    ...                    period="W", observation_end="1997-09-30")
+    >>> bgf = cx.BetaGeoFitter().fit("frequency", "recency", "T", data=s)
+    >>> ggf = cx.GammaGammaFitter().fit("frequency", "monetary_value", data=s, on_invalid="drop")
+    >>> clv = cx.customer_lifetime_value(bgf, ggf, "frequency", "recency", "T", "monetary_value", data=s)
+    >>> clv[:3].round(2)
+    array([10.1 , 10.31, 20.03])
     """
     if not isinstance(bgf, BetaGeoFitter) or not isinstance(ggf, GammaGammaFitter):
         raise _core.InvalidArgumentError("customer_lifetime_value needs a BetaGeoFitter and a GammaGammaFitter")

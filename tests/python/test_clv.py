@@ -556,3 +556,23 @@ def test_no_repeat_purchases_is_not_a_converged_fit():
         bgf = cx.BetaGeoFitter().fit([0, 0, 0], [0.0, 0.0, 0.0], [10.0, 20.0, 30.0])
     assert bgf.converged is False
     assert all(math.isfinite(v) for v in bgf.params.values())
+
+
+def test_docstring_examples_run():
+    # The examples fit the full CDNOW log shipped with cxkit (cxkit.datasets); they must run as
+    # written and print what they show, without a warning.
+    import doctest
+
+    import cxkit.clv
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no example may warn (non-convergence, correlation)
+        for t in finder.find(cxkit.clv, globs={}):
+            if t.examples:
+                runner.run(t, out=report.append)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 20
+    assert result.failed == 0, "".join(report)
