@@ -305,6 +305,9 @@ def test_customer_lifetime_value_inputs(cdnow, fits):
     assert cx.customer_lifetime_value(bgf, ggf, [], [], [], []).shape == (0,)
     with pytest.raises(cx.InvalidInputError, match=r"row 0.*recency=40"):
         cx.customer_lifetime_value(bgf, ggf, [2], [40.0], [38.0], [20.0])
+    # every invalid row is counted in the message; predictions have no rows to drop, so no hint to
+    with pytest.raises(cx.InvalidInputError, match=r"row 1: frequency=2, recency=40.*2 invalid rows in total$"):
+        cx.customer_lifetime_value(bgf, ggf, [1, 2, 3], [10.0, 40.0, 5.0], [38.0, 38.0, 38.0], [20.0, 20.0, -1.0])
     with pytest.raises(cx.InvalidArgumentError, match="not fitted"):
         cx.customer_lifetime_value(cx.BetaGeoFitter(), ggf, [2], [30.0], [38.0], [20.0])
 

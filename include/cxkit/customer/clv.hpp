@@ -149,14 +149,59 @@ inline int classify_summary_row(double x, double tx, double T, const char*& why)
     return 0;
 }
 
-[[noreturn]] inline void throw_bad_row(std::size_t i, const std::string& what, const char* why, std::uint64_t bad) {
+/// The invalid rows of a pass: how many, and the first one's position and what was expected there
+/// (the error message under on_invalid::raise names it).
+struct invalid_rows {
+    std::uint64_t count = 0;
+    std::size_t first = 0;
+    const char* why = "";
+    void add(std::size_t i, const char* expected) noexcept {
+        if (count++ == 0) {
+            first = i;
+            why = expected;
+        }
+    }
+};
+
+/// @param can_drop whether the caller has an on_invalid="drop" option to point to (the fits do;
+///        the predictions have no rows to drop: each row is an answer).
+[[noreturn]] inline void throw_bad_row(std::size_t i, const std::string& what, const char* why, std::uint64_t bad,
+                                       bool can_drop = true) {
     CXKIT_THROW(invalid_input, "row " + std::to_string(i) + ": " + what + " (expected " + why + "); " +
-                                   std::to_string(bad) + " invalid row" + (bad == 1 ? "" : "s") +
-                                   " in total (pass on_invalid=\"drop\" to skip and count them)");
+                                   std::to_string(bad) + " invalid row" + (bad == 1 ? "" : "s") + " in total" +
+                                   (can_drop ? " (pass on_invalid=\"drop\" to skip and count them)" : ""));
 }
 
 inline std::string row_text(double x, double tx, double T) {
     return "frequency=" + clv_fmt(x) + ", recency=" + clv_fmt(tx) + ", T=" + clv_fmt(T);
+}
+
+/// The ridge penalty W·λ·Σ p² subtracted from the log-likelihood (W = total weight).
+template <int K>
+double ridge_penalty(const double (&P)[K], double wt, double penalizer) noexcept {
+    double sq = 0.0;
+    for (int s = 0; s < K; ++s) sq += P[s] * P[s];
+    return penalizer > 0.0 ? wt * penalizer * sq : 0.0;
+}
+
+/// Chain rule from the derivatives in the parameters p (g; h, upper triangle used) to those in
+/// θ = log p, where the fits search: ∂f/∂θ_s = p_s g_s and ∂²f/∂θ_s∂θ_t = p_s p_t h_st + [s = t] p_s g_s;
+/// then the ridge penalty's terms (−2Wλ p_s² and −4Wλ p_s² on the diagonal).
+template <int K>
+void to_log_parameters(const double (&P)[K], const double (&g)[K], const double (&h)[K][K], double wt, double penalizer,
+                       Eigen::Matrix<double, K, 1>& grad, Eigen::Matrix<double, K, K>& hess) noexcept {
+    for (int s = 0; s < K; ++s) {
+        grad(s) = P[s] * g[s];
+        for (int t = s; t < K; ++t) {
+            const double v = P[s] * P[t] * h[s][t] + (s == t ? P[s] * g[s] : 0.0);
+            hess(s, t) = v;
+            hess(t, s) = v;
+        }
+        if (penalizer > 0.0) {
+            grad(s) -= 2.0 * wt * penalizer * P[s] * P[s];
+            hess(s, s) -= 4.0 * wt * penalizer * P[s] * P[s];
+        }
+    }
 }
 
 /// Damped Newton maximisation of f(θ) on log-parameters. `eval(θ, want_derivs, g, H)` returns
@@ -545,22 +590,8 @@ inline double bgnbd_loglik(const bgnbd_data& d, const Eigen::Vector4d& theta, do
         }
     }
     const double P[4] = {r, al, a, b};
-    const double Wt = d.weight_total;
-    if (penalizer > 0.0) ll -= Wt * penalizer * (r * r + al * al + a * a + b * b);
-    if (derivs) {
-        for (int s = 0; s < 4; ++s) {
-            grad(s) = P[s] * g[s];
-            for (int t = s; t < 4; ++t) {
-                const double v = P[s] * P[t] * h[s][t] + (s == t ? P[s] * g[s] : 0.0);
-                hess(s, t) = v;
-                hess(t, s) = v;
-            }
-            if (penalizer > 0.0) {
-                grad(s) -= 2.0 * Wt * penalizer * P[s] * P[s];
-                hess(s, s) -= 4.0 * Wt * penalizer * P[s] * P[s];
-            }
-        }
-    }
+    ll -= ridge_penalty(P, d.weight_total, penalizer);
+    if (derivs) to_log_parameters(P, g, h, d.weight_total, penalizer, grad, hess);
     return ll;
 }
 
@@ -579,9 +610,7 @@ inline bgnbd_result bgnbd_fit(const clv_columns& in, const fit_options& opt = {}
     bgnbd_result res;
     std::vector<std::array<double, 4>> rows;
     rows.reserve(in.size);
-    std::uint64_t bad = 0;
-    std::size_t first_bad = 0;
-    const char* first_why = "";
+    detail::invalid_rows bad;
     for (std::size_t i = 0; i < in.size; ++i) {
         const double x = in.frequency[i], tx = in.recency[i], T = in.T[i];
         const double w = in.weights != nullptr ? in.weights[i] : 1.0;
@@ -594,24 +623,20 @@ inline bgnbd_result bgnbd_fit(const clv_columns& in, const fit_options& opt = {}
         if (c == 1) {
             ++res.n_missing;
         } else if (c == 2) {
-            if (bad == 0) {
-                first_bad = i;
-                first_why = why;
-            }
-            ++bad;
+            bad.add(i, why);
         } else {
             ++res.n;
             if (w > 0.0) rows.push_back({x, tx, T, w});
         }
     }
-    if (bad > 0) {
+    if (bad.count > 0) {
         if (opt.policy == core::on_invalid::raise) {
-            const std::size_t i = first_bad;
+            const std::size_t i = bad.first;
             std::string what = detail::row_text(in.frequency[i], in.recency[i], in.T[i]);
             if (in.weights != nullptr) what += ", weight=" + detail::clv_fmt(in.weights[i]);
-            detail::throw_bad_row(i, what, first_why, bad);
+            detail::throw_bad_row(i, what, bad.why, bad.count);
         }
-        res.n_invalid = bad;
+        res.n_invalid = bad.count;
     }
     if (rows.empty())
         CXKIT_THROW(invalid_argument, "BG/NBD fit: nothing to fit (no valid row with a positive weight among " +
@@ -823,22 +848,8 @@ inline double gg_loglik(const gg_data& d, const Eigen::Vector3d& theta, double p
         }
     }
     const double P[3] = {p, q, gm};
-    const double Wt = d.weight_total;
-    if (penalizer > 0.0) ll -= Wt * penalizer * (p * p + q * q + gm * gm);
-    if (derivs) {
-        for (int s = 0; s < 3; ++s) {
-            grad(s) = P[s] * g[s];
-            for (int t = s; t < 3; ++t) {
-                const double v = P[s] * P[t] * h[s][t] + (s == t ? P[s] * g[s] : 0.0);
-                hess(s, t) = v;
-                hess(t, s) = v;
-            }
-            if (penalizer > 0.0) {
-                grad(s) -= 2.0 * Wt * penalizer * P[s] * P[s];
-                hess(s, s) -= 4.0 * Wt * penalizer * P[s] * P[s];
-            }
-        }
-    }
+    ll -= ridge_penalty(P, d.weight_total, penalizer);
+    if (derivs) to_log_parameters(P, g, h, d.weight_total, penalizer, grad, hess);
     return ll;
 }
 
@@ -856,9 +867,7 @@ inline gamma_gamma_result gamma_gamma_fit(const clv_columns& in, const fit_optio
                                           const gamma_gamma_params* start = nullptr) {
     gamma_gamma_result res;
     std::vector<std::array<double, 3>> rows;  // x, m, w
-    std::uint64_t bad = 0;
-    std::size_t first_bad = 0;
-    const char* first_why = "";
+    detail::invalid_rows bad;
     for (std::size_t i = 0; i < in.size; ++i) {
         const double x = in.frequency[i], m = in.monetary[i];
         const double w = in.weights != nullptr ? in.weights[i] : 1.0;
@@ -879,11 +888,7 @@ inline gamma_gamma_result gamma_gamma_fit(const clv_columns& in, const fit_optio
         if (c == 1) {
             ++res.n_missing;
         } else if (c == 2) {
-            if (bad == 0) {
-                first_bad = i;
-                first_why = why;
-            }
-            ++bad;
+            bad.add(i, why);
         } else if (x == 0) {
             ++res.n_excluded_zero;
         } else {
@@ -891,15 +896,15 @@ inline gamma_gamma_result gamma_gamma_fit(const clv_columns& in, const fit_optio
             if (w > 0.0) rows.push_back({x, m, w});
         }
     }
-    if (bad > 0) {
+    if (bad.count > 0) {
         if (opt.policy == core::on_invalid::raise) {
-            const std::size_t i = first_bad;
+            const std::size_t i = bad.first;
             std::string what = "frequency=" + detail::clv_fmt(in.frequency[i]) +
                                ", monetary_value=" + detail::clv_fmt(in.monetary[i]);
             if (in.weights != nullptr) what += ", weight=" + detail::clv_fmt(in.weights[i]);
-            detail::throw_bad_row(i, what, first_why, bad);
+            detail::throw_bad_row(i, what, bad.why, bad.count);
         }
-        res.n_invalid = bad;
+        res.n_invalid = bad.count;
     }
     if (rows.empty())
         CXKIT_THROW(invalid_argument, "Gamma-Gamma fit: nothing to fit (no valid row with frequency > 0 and a positive "
@@ -999,22 +1004,31 @@ inline void customer_lifetime_value(const bgnbd_params& bg, const gamma_gamma_pa
     // Pairs (x, T) → index, via sorting row indices.
     std::vector<std::uint32_t> idx;
     idx.reserve(in.size);
+    detail::invalid_rows bad;
+    std::string bad_what;  // the first invalid row's values
     for (std::size_t i = 0; i < in.size; ++i) {
         const char* why = "";
         const int c = detail::classify_summary_row(in.frequency[i], in.recency[i], in.T[i], why);
-        double m = in.monetary[i];
-        if (c == 2)
-            detail::throw_bad_row(i, detail::row_text(in.frequency[i], in.recency[i], in.T[i]), why, 1);
+        const double m = in.monetary[i];
+        if (c == 2) {
+            if (bad.count == 0) bad_what = detail::row_text(in.frequency[i], in.recency[i], in.T[i]);
+            bad.add(i, why);
+            continue;
+        }
         // A mean spend of 0 is a valid input for a prediction (E[M] shrinks it towards the
         // population mean); only the fit needs m̄ > 0 (log m̄ in the likelihood).
-        if (c == 0 && !std::isnan(m) && in.frequency[i] > 0 && (!(m >= 0.0) || !std::isfinite(m)))
-            detail::throw_bad_row(i, "monetary_value=" + detail::clv_fmt(m), "a finite number >= 0 when frequency > 0", 1);
+        if (c == 0 && !std::isnan(m) && in.frequency[i] > 0 && (!(m >= 0.0) || !std::isfinite(m))) {
+            if (bad.count == 0) bad_what = "monetary_value=" + detail::clv_fmt(m);
+            bad.add(i, "monetary_value: a finite number >= 0 when frequency > 0");
+            continue;
+        }
         if (c == 1 || std::isnan(m)) {
             out[i] = nan;
         } else {
             idx.push_back(static_cast<std::uint32_t>(i));
         }
     }
+    if (bad.count > 0) detail::throw_bad_row(bad.first, bad_what, bad.why, bad.count, /*can_drop=*/false);
     std::sort(idx.begin(), idx.end(), [&](std::uint32_t p, std::uint32_t q) {
         if (in.frequency[p] != in.frequency[q]) return in.frequency[p] < in.frequency[q];
         return in.T[p] < in.T[q];
