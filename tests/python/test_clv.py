@@ -501,6 +501,25 @@ def test_non_convergence_is_reported_not_silent(cdnow):
     assert all(math.isfinite(v) for v in bgf.params.values())
 
 
+@pytest.mark.parametrize(
+    "x, tx, T",
+    [
+        ([0, 2, 1, 4], [0, 30.0, 10.0, 35.0], [38, 39, 40, 39]),  # a and b run off towards 0
+        ([1, 1, 1], [5.0, 6.0, 7.0], [10.0, 10.0, 10.0]),  # r and alpha run off towards infinity
+        ([0, 0, 3], [0, 0, 9.0], [10, 10, 10]),  # b runs off towards infinity
+    ],
+)
+def test_a_likelihood_without_interior_maximum_is_not_converged(x, tx, T):
+    # Tiny data: the gradient vanishes as a parameter runs to the boundary, where the Hessian is
+    # singular; the fit must say it found no maximum (the last line checks the run-off itself).
+    with pytest.warns(RuntimeWarning, match="no interior maximum"):
+        bgf = cx.BetaGeoFitter().fit(x, tx, T)
+    assert bgf.converged is False
+    assert all(math.isfinite(v) and v > 0 for v in bgf.params.values())
+    p = np.array([bgf.params[k] for k in ("r", "alpha", "a", "b")])
+    assert p.max() > 1e6 or p.min() < 1e-6
+
+
 def test_data_frame_columns_and_polars(cdnow):
     import polars as pl
 

@@ -334,13 +334,24 @@ void fill_covariance(R& res, const Eigen::Matrix<double, K, K>& H, const Eigen::
     Eigen::FullPivLU<mat> lu(negH);
     res.covariance.assign(K * K, std::numeric_limits<double>::quiet_NaN());
     res.standard_errors.assign(K, std::numeric_limits<double>::quiet_NaN());
-    if (!lu.isInvertible()) return;
-    const mat inv = lu.inverse();
-    for (int i = 0; i < K; ++i)
-        for (int j = 0; j < K; ++j) res.covariance[static_cast<std::size_t>(i * K + j)] = params(i) * params(j) * inv(i, j);
-    for (int i = 0; i < K; ++i) {
-        const double v = res.covariance[static_cast<std::size_t>(i * K + i)];
-        res.standard_errors[static_cast<std::size_t>(i)] = v >= 0.0 ? std::sqrt(v) : std::numeric_limits<double>::quiet_NaN();
+    // A point where −H is singular or not positive definite is no maximum: on tiny or degenerate
+    // data the likelihood has no interior maximum, a parameter runs off towards 0 or infinity and
+    // the gradient vanishes on the way. Such a fit is not reported as converged.
+    const bool maximum = lu.isInvertible() && Eigen::LLT<mat>(negH).info() == Eigen::Success;
+    if (maximum) {
+        const mat inv = lu.inverse();
+        for (int i = 0; i < K; ++i)
+            for (int j = 0; j < K; ++j)
+                res.covariance[static_cast<std::size_t>(i * K + j)] = params(i) * params(j) * inv(i, j);
+        for (int i = 0; i < K; ++i) {
+            const double v = res.covariance[static_cast<std::size_t>(i * K + i)];
+            res.standard_errors[static_cast<std::size_t>(i)] = v >= 0.0 ? std::sqrt(v) : std::numeric_limits<double>::quiet_NaN();
+        }
+    }
+    if (res.converged && !maximum) {
+        res.converged = false;
+        res.message = "no interior maximum: the log-likelihood is flat or not concave at the estimates (a parameter "
+                      "runs off towards 0 or infinity; too few customers or repeat purchases to identify the model)";
     }
 }
 
