@@ -254,6 +254,65 @@ def _length(values: Any) -> int:
 
 
 # --------------------------------------------------------------------------------------------------
+# event logs: one row per event of a customer (cohorts, churn, RFM, transaction summaries)
+
+#: Units of integer epoch times per day, by ``time_unit``.
+UNITS_PER_DAY = {"D": 1, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": NS_PER_DAY}
+
+
+def units_per_day(time_unit: str) -> int:
+    if time_unit not in UNITS_PER_DAY:
+        raise _core.InvalidArgumentError(f"time_unit must be one of {sorted(UNITS_PER_DAY)}, got {time_unit!r}")
+    return UNITS_PER_DAY[time_unit]
+
+
+def event_columns(data: Any, customer: Any, time: Any, value: Any = None, value_name: str = "revenue") -> tuple[Any, Any, Any, int]:
+    """The customer, time and optional value columns of an event log (names in ``data`` or arrays),
+    checked for equal lengths; returns them and the number of rows."""
+    c = _column(data, customer, "customer")
+    t = _column(data, time, "time")
+    v = _column(data, value, value_name)
+    if c is None or t is None:
+        raise _core.InvalidArgumentError("customer and time are required")
+    n = _length(c)
+    for name, col in (("time", t), (value_name, v)):
+        if col is not None and _length(col) != n:
+            raise _core.InvalidArgumentError(f"{name} has {_length(col)} values but customer has {n}")
+    return c, t, v, n
+
+
+def epoch_stamps(values: Any, time_unit: str, name: str = "time") -> tuple[np.ndarray, Optional[np.ndarray], int]:
+    """(int64 stamps, flags, units per day): datetimes as nanoseconds (NaT stays NaT: missing),
+    numbers as integer epoch values in ``time_unit`` (NaN missing; fractions floored)."""
+    units = units_per_day(time_unit)
+    t = as_times(values, name, nat_flags=False)
+    if t.is_datetime:
+        return np.ascontiguousarray(t.values, dtype=np.int64), t.flags, NS_PER_DAY
+    x = np.asarray(t.values)
+    flags = np.zeros(x.shape[0], np.uint8) if t.flags is None else t.flags.copy()
+    if x.dtype.kind == "f":
+        flags[np.isnan(x)] = TIME_MISSING
+        flags[np.isinf(x) | (np.abs(np.nan_to_num(x)) > 9.2e18)] = TIME_INVALID
+        stamps = np.zeros(x.shape[0], np.int64)
+        ok = flags == 0
+        stamps[ok] = np.floor(x[ok]).astype(np.int64)
+    elif x.dtype.kind in "iu":
+        stamps = x.astype(np.int64, copy=False)
+    else:
+        raise _core.UnsupportedTypeError(f"{name}: expected datetimes, ISO strings or numbers, got {x.dtype}")
+    return np.ascontiguousarray(stamps), (flags if flags.any() else None), units
+
+
+def float_values(values: Any, name: str) -> np.ndarray:
+    """A numeric column as a new float64 array with NaN where a value is missing."""
+    arr, mask = as_numeric(values, name)
+    out = np.array(arr, dtype=np.float64, copy=True)
+    if mask is not None:
+        out[mask] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
 # group keys
 
 

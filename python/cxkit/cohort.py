@@ -20,7 +20,6 @@ from ._core import CohortAccumulator
 
 __all__ = ["retention", "churn_rate", "churn_durations", "Retention", "CohortAccumulator"]
 
-_UNITS_PER_DAY = {"D": 1, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": _frame.NS_PER_DAY}
 
 
 @dataclass
@@ -62,59 +61,10 @@ class Retention:
 # normalisation
 
 
-def _check_time_unit(time_unit: str) -> int:
-    if time_unit not in _UNITS_PER_DAY:
-        raise _core.InvalidArgumentError(f"time_unit must be one of {sorted(_UNITS_PER_DAY)}, got {time_unit!r}")
-    return _UNITS_PER_DAY[time_unit]
-
-
-def _times(values: Any, time_unit: str) -> tuple[np.ndarray, Optional[np.ndarray], int]:
-    """(int64 stamps, flags, units per day): datetimes as nanoseconds (NaT stays NaT: missing),
-    numbers as integer epoch values in ``time_unit`` (NaN missing; fractions floored)."""
-    units = _check_time_unit(time_unit)
-    t = _frame.as_times(values, "time", nat_flags=False)
-    if t.is_datetime:
-        return np.ascontiguousarray(t.values, dtype=np.int64), t.flags, _frame.NS_PER_DAY
-    x = np.asarray(t.values)
-    flags = np.zeros(x.shape[0], np.uint8) if t.flags is None else t.flags.copy()
-    if x.dtype.kind == "f":
-        flags[np.isnan(x)] = _frame.TIME_MISSING
-        flags[np.isinf(x) | (np.abs(np.nan_to_num(x)) > 9.2e18)] = _frame.TIME_INVALID
-        stamps = np.zeros(x.shape[0], np.int64)
-        ok = flags == 0
-        stamps[ok] = np.floor(x[ok]).astype(np.int64)
-    elif x.dtype.kind in "iu":
-        stamps = x.astype(np.int64, copy=False)
-    else:
-        raise _core.UnsupportedTypeError(f"time: expected datetimes, ISO strings or numbers, got {x.dtype}")
-    return np.ascontiguousarray(stamps), (flags if flags.any() else None), units
-
-
-def _revenue(values: Any) -> np.ndarray:
-    arr, mask = _frame.as_numeric(values, "revenue")
-    out = np.array(arr, dtype=np.float64, copy=True)
-    if mask is not None:
-        out[mask] = np.nan
-    return out
-
-
 def _end_day(value: Any) -> Optional[int]:
     if value is None:
         return None
     return _frame.scalar_time_ns(value, "observation_end") // _frame.NS_PER_DAY
-
-
-def _columns(events: Any, customer: Any, time: Any, revenue: Any = None) -> tuple[Any, Any, Any, int]:
-    c = _frame._column(events, customer, "customer")
-    t = _frame._column(events, time, "time")
-    r = _frame._column(events, revenue, "revenue")
-    if c is None or t is None:
-        raise _core.InvalidArgumentError("customer and time are required")
-    n = _frame._length(c)
-    for name, v in (("time", t), ("revenue", r)):
-        if v is not None and _frame._length(v) != n:
-            raise _core.InvalidArgumentError(f"{name} has {_frame._length(v)} values but customer has {n}")
-    return c, t, r, n
 
 
 def _check_kind(kind: str) -> None:
@@ -204,10 +154,10 @@ def _state_add(state: CohortAccumulator, customer: Any, time: Any, revenue: Any,
         raise _core.InvalidArgumentError(f"customer, time and revenue must have the same length, got {lengths}")
     customer, time = _as_array(customer, n), _as_array(time, n)
     keys, mask = _state_keys(customer, n)
-    stamps, flags, units = _times(time, time_unit)
+    stamps, flags, units = _frame.epoch_stamps(time, time_unit)
     rev = None
     if revenue is not None:
-        rev = _revenue(np.full(n, revenue, dtype=np.float64) if np.isscalar(revenue) else revenue)
+        rev = _frame.float_values(np.full(n, revenue, dtype=np.float64) if np.isscalar(revenue) else revenue, "revenue")
     elif state.has_revenue:
         raise _core.InvalidArgumentError("this CohortAccumulator keeps revenue: pass revenue=")
     state._add(keys, mask, stamps, flags, units, rev, on_invalid)
@@ -299,10 +249,10 @@ def retention(
     """
     _check_kind(kind)
     rolling = _rolling(rolling_days)
-    c, t, r, n = _columns(events, customer, time, revenue)
+    c, t, r, n = _frame.event_columns(events, customer, time, revenue)
     key = _frame._factorize_key(c, "customer", n)
-    stamps, flags, units = _times(t, time_unit)
-    rev = _revenue(r) if r is not None else None
+    stamps, flags, units = _frame.epoch_stamps(t, time_unit)
+    rev = _frame.float_values(r, "revenue") if r is not None else None
     codes = np.ascontiguousarray(key.codes)
     d = _core.retention_count(codes, int(key.offset), int(key.n), stamps, flags, units, rev, period, rolling,
                               _end_day(observation_end), on_invalid)
@@ -333,11 +283,11 @@ def churn_rate(
     >>> cx.churn_rate(ev, customer="customer", time="time")[["active_start", "lost", "churn_rate"]].to_numpy().tolist()
     [[2.0, 1.0, 0.5]]
     """
-    c, t, _, n = _columns(events, customer, time)
+    c, t, _, n = _frame.event_columns(events, customer, time)
     key = _frame._factorize_key(c, "customer", n)
     codes = np.asarray(key.codes).astype(np.int64) - int(key.offset)
     mask = (codes < 0).astype(np.uint8)
-    stamps, flags, units = _times(t, time_unit)
+    stamps, flags, units = _frame.epoch_stamps(t, time_unit)
     state = CohortAccumulator(period)
     state._add(np.ascontiguousarray(codes), mask if mask.any() else None, stamps, flags, units, None, on_invalid)
     return _churn_frame(state._churn(_end_day(observation_end)))
@@ -373,9 +323,9 @@ def churn_durations(
     """
     if isinstance(threshold_days, (bool, np.bool_)) or not isinstance(threshold_days, (int, np.integer)):
         raise _core.InvalidArgumentError(f"threshold_days must be an integer number of days, got {threshold_days!r}")
-    c, t, _, n = _columns(events, customer, time)
+    c, t, _, n = _frame.event_columns(events, customer, time)
     key = _frame._factorize_key(c, "customer", n)
-    stamps, flags, units = _times(t, time_unit)
+    stamps, flags, units = _frame.epoch_stamps(t, time_unit)
     d = _core.churn_durations_count(np.ascontiguousarray(key.codes), int(key.offset), int(key.n), stamps, flags, units,
                                     int(threshold_days), _end_day(observation_end), on_invalid)
     first = np.asarray(d["first_day"])

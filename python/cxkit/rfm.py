@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _frame
-from .cohort import _columns, _revenue, _times
 
 __all__ = ["rfm", "clv_summary", "RFM_STANDARD_SEGMENTS", "RfmTiesWarning"]
 
@@ -48,18 +47,16 @@ _TIER_PERIODS = ("D", "W", "M", "Q", "Y")
 
 
 def _inputs(transactions: Any, customer: Any, time: Any, amount: Any, time_unit: str):
-    c, t, _, n = _columns(transactions, customer, time)
-    a = _frame._column(transactions, amount, "amount")
-    if a is not None and _frame._length(a) != n:
-        raise _core.InvalidArgumentError(f"amount has {_frame._length(a)} values but customer has {n}")
+    c, t, a, n = _frame.event_columns(transactions, customer, time, amount, "amount")
     key = _frame._factorize_key(c, "customer", n)
-    stamps, flags, units = _times(t, time_unit)
+    stamps, flags, units = _frame.epoch_stamps(t, time_unit)
     amt = None
     if a is not None:
         values, mask = _frame.as_numeric(a, "amount")
-        # float64 without missing entries is read in place; anything else becomes float64 with NaN
-        # for missing (the copy that cohort._revenue makes)
-        amt = np.ascontiguousarray(values) if mask is None and values.dtype == np.float64 else _revenue(a)
+        # float64 without missing entries is read in place; anything else becomes a float64 copy
+        # with NaN for missing
+        in_place = mask is None and values.dtype == np.float64
+        amt = np.ascontiguousarray(values) if in_place else _frame.float_values(a, "amount")
     return key, np.ascontiguousarray(key.codes), stamps, flags, units, amt, n
 
 
