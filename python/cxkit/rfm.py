@@ -60,11 +60,17 @@ def _inputs(transactions: Any, customer: Any, time: Any, amount: Any, time_unit:
     return key, np.ascontiguousarray(key.codes), stamps, flags, units, amt, n
 
 
-def _stamp(value: Any, name: str, units_per_day: int) -> Optional[int]:
-    """A date/time argument as a stamp in the input's units (numbers are taken as such)."""
+def _stamp(value: Any, name: str, units_per_day: int, time_unit: str = "ns") -> Optional[int]:
+    """A date/time argument as a stamp in the input's units (numbers are taken as such when the
+    times are numbers in ``time_unit``)."""
     if value is None:
         return None
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        if units_per_day == _frame.NS_PER_DAY and time_unit != "ns":
+            # datetime times: a number such as 20240101 would silently be read as nanoseconds of 1970
+            raise _core.InvalidArgumentError(
+                f"{name}={value!r} is a number but the times are datetimes: give a date such as '2024-01-31'"
+            )
         if not np.isfinite(value):
             raise _core.InvalidArgumentError(f"{name}: not a date/time: {value!r}")
         return int(np.floor(value))
@@ -282,7 +288,7 @@ def rfm(
     if amount is None:
         raise _core.InvalidArgumentError("amount is required")
     key, codes, stamps, flags, units, amt, n = _inputs(transactions, customer, time, amount, time_unit)
-    as_of_day = _day(_stamp(as_of, "as_of", units), units)
+    as_of_day = _day(_stamp(as_of, "as_of", units, time_unit), units)
     d = _core.rfm_count(codes, int(key.offset), int(key.n), stamps, flags, units, amt, as_of_day, b, cuts_given,
                         rules, on_invalid)
     frame = pd.DataFrame(
@@ -411,8 +417,9 @@ def clv_summary(
     key, codes, stamps, flags, units, amt, n = _inputs(transactions, customer, time, amount, time_unit)
     d = _core.clv_summary_count(
         codes, int(key.offset), int(key.n), stamps, flags, units, amt, period, float(multiplier),
-        _stamp(observation_end, "observation_end", units), _stamp(calibration_end, "calibration_end", units),
-        _stamp(holdout_end, "holdout_end", units), on_invalid,
+        _stamp(observation_end, "observation_end", units, time_unit),
+        _stamp(calibration_end, "calibration_end", units, time_unit),
+        _stamp(holdout_end, "holdout_end", units, time_unit), on_invalid,
     )
     columns = {"frequency": d["frequency"], "recency": d["recency"], "T": d["T"]}
     if amt is not None:

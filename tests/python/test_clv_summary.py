@@ -262,6 +262,8 @@ def test_empty_input_gives_an_empty_frame_and_zero_counts():
     (dict(multiplier=-1.5), r"multiplier.*-1\.5"),
     (dict(multiplier=True), "multiplier.*True"),
     (dict(observation_end="soon"), "observation_end.*soon"),
+    (dict(observation_end=20240101), "observation_end=20240101 is a number but the times are datetimes"),
+    (dict(calibration_end=1.7e18), "calibration_end=1.7e\\+18 is a number"),
     (dict(holdout_end="2024-01-01"), "holdout_end needs calibration_end"),
     (dict(calibration_end="2024-01-01", observation_end="2024-02-01"), "holdout_end"),
     (dict(calibration_end="2024-02-01", holdout_end="2024-01-01"), "before calibration_end"),

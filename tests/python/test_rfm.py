@@ -269,9 +269,23 @@ def test_empty_input_gives_an_empty_frame_without_warning():
     (dict(tiers={"a": 1}, tier_period="H"), "tier_period.*'H'"),
     (dict(tiers={"a": "lots"}), "tiers"),
     (dict(as_of="whenever"), "as_of.*whenever"),
+    (dict(as_of=20240101), "as_of=20240101 is a number but the times are datetimes"),
     (dict(on_invalid="ignore"), "on_invalid.*ignore"),
 ])
 def test_invalid_arguments_raise_naming_the_value(kw, match):
     df = pd.DataFrame({"customer": [1, 2], "time": pd.to_datetime(["2024-01-01", "2024-01-03"]), "amount": [1.0, 2.0]})
     with pytest.raises(cx.InvalidArgumentError, match=match):
         run(df, **kw)
+
+
+def test_numeric_epoch_times_take_numeric_dates():
+    # times as epoch numbers in time_unit: as_of is a number in the same unit (days since
+    # 1970-01-01 here); recency written out from the definition
+    day = (pd.to_datetime(["2024-01-01", "2024-01-10", "2024-01-05"]) - pd.Timestamp("1970-01-01")).days.to_numpy()
+    as_of = int((pd.Timestamp("2024-01-20") - pd.Timestamp("1970-01-01")).days)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cx.RfmTiesWarning)
+        r = cx.rfm(None, customer=np.array([1, 1, 2]), time=day, amount=np.array([1.0, 2.0, 3.0]),
+                   time_unit="D", as_of=as_of)
+    assert r["recency"].tolist() == [as_of - day[1], as_of - day[2]]
+    assert r["frequency"].tolist() == [2, 1]
