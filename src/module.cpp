@@ -17,6 +17,7 @@ void register_cohort(py::module_& m);
 void register_survival(py::module_& m);
 void register_clv(py::module_& m);
 void register_rfm(py::module_& m);
+void register_transactions(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "cxkit compiled core (private: use the `cxkit` package)";
@@ -33,4 +34,5 @@ PYBIND11_MODULE(_core, m) {
     register_survival(m);
     register_clv(m);
     register_rfm(m);
+    register_transactions(m);
 }

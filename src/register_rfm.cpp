@@ -81,6 +81,71 @@ std::vector<cxkit::customer::segment_rule> make_rules(const std::vector<rule_tup
 
 }  // namespace
 
+cxkit::customer::rfm_options make_rfm_options(std::optional<std::int64_t> as_of_day, unsigned bins,
+                                              const std::vector<std::vector<double>>& thresholds,
+                                              const std::vector<rule_tuple>& segments);
+py::dict rfm_table_dict(cxkit::customer::rfm_table&& t);
+py::dict clv_summary_table_dict(cxkit::customer::clv_summary_table&& t);
+
+/// Checked RFM options from the arguments rfm.py normalises (shared with TransactionAccumulator).
+cxkit::customer::rfm_options make_rfm_options(std::optional<std::int64_t> as_of_day, unsigned bins,
+                                              const std::vector<std::vector<double>>& thresholds,
+                                              const std::vector<rule_tuple>& segments) {
+    cxkit::customer::rfm_options opt;
+    opt.as_of_day = as_of_day;
+    opt.bins = bins;
+    if (thresholds.size() != 3) throw cxkit::invalid_argument("thresholds: expected three lists (r, f, m)");
+    for (int d = 0; d < 3; ++d) opt.thresholds[d] = thresholds[static_cast<std::size_t>(d)];
+    opt.segments = make_rules(segments);
+    cxkit::customer::check_rfm_options(opt);
+    return opt;
+}
+
+// The result dicts that rfm.py turns into frames; shared with TransactionAccumulator
+// (register_transactions.cpp), whose results go through the same frame building.
+py::dict rfm_table_dict(cxkit::customer::rfm_table&& t) {
+    using cxkit_py::to_numpy;
+    py::dict d;
+    d["customer"] = move_to_numpy(std::move(t.customer));
+    d["recency"] = move_to_numpy(std::move(t.recency));
+    d["frequency"] = move_to_numpy(std::move(t.frequency));
+    d["monetary"] = move_to_numpy(std::move(t.monetary));
+    d["first_day"] = move_to_numpy(std::move(t.first_day));
+    d["r_score"] = move_to_numpy(std::move(t.score[0]));
+    d["f_score"] = move_to_numpy(std::move(t.score[1]));
+    d["m_score"] = move_to_numpy(std::move(t.score[2]));
+    d["segment"] = move_to_numpy(std::move(t.segment));
+    d["cuts"] = py::make_tuple(to_numpy(t.cuts[0]), to_numpy(t.cuts[1]), to_numpy(t.cuts[2]));
+    d["n_scores"] = py::make_tuple(t.n_scores[0], t.n_scores[1], t.n_scores[2]);
+    d["as_of_day"] = t.as_of_day;
+    d["has_data"] = t.has_data;
+    d["n"] = t.n;
+    d["n_missing"] = t.n_missing;
+    d["n_invalid"] = t.n_invalid;
+    d["n_after_end"] = t.n_after_end;
+    return d;
+}
+
+py::dict clv_summary_table_dict(cxkit::customer::clv_summary_table&& t) {
+    py::dict d;
+    d["customer"] = move_to_numpy(std::move(t.customer));
+    d["frequency"] = move_to_numpy(std::move(t.frequency));
+    d["recency"] = move_to_numpy(std::move(t.recency));
+    d["T"] = move_to_numpy(std::move(t.T));
+    d["monetary_value"] = move_to_numpy(std::move(t.monetary_value));
+    d["frequency_holdout"] = move_to_numpy(std::move(t.frequency_holdout));
+    d["monetary_value_holdout"] = move_to_numpy(std::move(t.monetary_value_holdout));
+    d["duration_holdout"] = t.duration_holdout;
+    d["split"] = t.split;
+    d["end_day"] = t.end_day;
+    d["n"] = t.n;
+    d["n_holdout"] = t.n_holdout;
+    d["n_missing"] = t.n_missing;
+    d["n_invalid"] = t.n_invalid;
+    d["n_after_end"] = t.n_after_end;
+    return d;
+}
+
 void register_rfm(py::module_& m) {
     using namespace cxkit_py;
 
@@ -91,13 +156,7 @@ void register_rfm(py::module_& m) {
            std::vector<std::vector<double>> thresholds, const std::vector<rule_tuple>& segments,
            const std::string& on_invalid) {
             const auto policy = cxkit::core::parse_on_invalid(on_invalid);
-            cxkit::customer::rfm_options opt;
-            opt.as_of_day = as_of_day;
-            opt.bins = bins;
-            if (thresholds.size() != 3) throw cxkit::invalid_argument("thresholds: expected three lists (r, f, m)");
-            for (int d = 0; d < 3; ++d) opt.thresholds[d] = thresholds[static_cast<std::size_t>(d)];
-            opt.segments = make_rules(segments);
-            cxkit::customer::check_rfm_options(opt);
+            const cxkit::customer::rfm_options opt = make_rfm_options(as_of_day, bins, thresholds, segments);
             const py::array ca = code_array(codes);
             const auto n = static_cast<std::size_t>(ca.size());
             const inputs in(n, times, time_flags, amount);
@@ -107,25 +166,7 @@ void register_rfm(py::module_& m) {
                 py::gil_scoped_release nogil;
                 return cxkit::customer::rfm(cols, n_customers, opt, policy);
             });
-            py::dict d;
-            d["customer"] = move_to_numpy(std::move(t.customer));
-            d["recency"] = move_to_numpy(std::move(t.recency));
-            d["frequency"] = move_to_numpy(std::move(t.frequency));
-            d["monetary"] = move_to_numpy(std::move(t.monetary));
-            d["first_day"] = move_to_numpy(std::move(t.first_day));
-            d["r_score"] = move_to_numpy(std::move(t.score[0]));
-            d["f_score"] = move_to_numpy(std::move(t.score[1]));
-            d["m_score"] = move_to_numpy(std::move(t.score[2]));
-            d["segment"] = move_to_numpy(std::move(t.segment));
-            d["cuts"] = py::make_tuple(to_numpy(t.cuts[0]), to_numpy(t.cuts[1]), to_numpy(t.cuts[2]));
-            d["n_scores"] = py::make_tuple(t.n_scores[0], t.n_scores[1], t.n_scores[2]);
-            d["as_of_day"] = t.as_of_day;
-            d["has_data"] = t.has_data;
-            d["n"] = t.n;
-            d["n_missing"] = t.n_missing;
-            d["n_invalid"] = t.n_invalid;
-            d["n_after_end"] = t.n_after_end;
-            return d;
+            return rfm_table_dict(std::move(t));
         },
         py::arg("codes"), py::arg("offset"), py::arg("n_customers"), py::arg("times"), py::arg("time_flags"),
         py::arg("units_per_day"), py::arg("amount"), py::arg("as_of_day"), py::arg("bins"), py::arg("thresholds"),
@@ -167,23 +208,7 @@ void register_rfm(py::module_& m) {
                 py::gil_scoped_release nogil;
                 return cxkit::customer::clv_summary(cols, n_customers, opt, policy);
             });
-            py::dict d;
-            d["customer"] = move_to_numpy(std::move(t.customer));
-            d["frequency"] = move_to_numpy(std::move(t.frequency));
-            d["recency"] = move_to_numpy(std::move(t.recency));
-            d["T"] = move_to_numpy(std::move(t.T));
-            d["monetary_value"] = move_to_numpy(std::move(t.monetary_value));
-            d["frequency_holdout"] = move_to_numpy(std::move(t.frequency_holdout));
-            d["monetary_value_holdout"] = move_to_numpy(std::move(t.monetary_value_holdout));
-            d["duration_holdout"] = t.duration_holdout;
-            d["split"] = t.split;
-            d["end_day"] = t.end_day;
-            d["n"] = t.n;
-            d["n_holdout"] = t.n_holdout;
-            d["n_missing"] = t.n_missing;
-            d["n_invalid"] = t.n_invalid;
-            d["n_after_end"] = t.n_after_end;
-            return d;
+            return clv_summary_table_dict(std::move(t));
         },
         py::arg("codes"), py::arg("offset"), py::arg("n_customers"), py::arg("times"), py::arg("time_flags"),
         py::arg("units_per_day"), py::arg("amount"), py::arg("period"), py::arg("multiplier"),

@@ -35,6 +35,7 @@
 #include "cxkit/customer/cohort.hpp"
 #include "cxkit/customer/rfm.hpp"
 #include "cxkit/customer/clv_summary.hpp"
+#include "cxkit/customer/transactions.hpp"
 #include "cxkit/survey/nps.hpp"
 #include "cxkit/survey/rating.hpp"
 

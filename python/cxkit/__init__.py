@@ -30,6 +30,7 @@ from .feedback import TargetResult, TrendResult, control_chart, mann_kendall, pa
 from .kano import KanoAccumulator, kano
 from .prioritize import kano_impact, prioritize
 from .rfm import RFM_STANDARD_SEGMENTS, RfmTiesWarning, clv_summary, rfm
+from .transactions import TransactionAccumulator
 from .stats import adjust_pvalues
 from .survival import SurvivalAccumulator, SurvivalResult, SurvivalResults, TestResult, kaplan_meier, logrank_test
 from .survey import ces, compare_csat, compare_nps, compare_periods, compare_segments, csat, csi, nps
@@ -76,6 +77,7 @@ __all__ = [
     "churn_durations",
     "Retention",
     "CohortAccumulator",
+    "TransactionAccumulator",
     # customers: survival
     "kaplan_meier",
     "logrank_test",

@@ -16,7 +16,7 @@ holdout, is the ordinary use) but is counted in ``n_after_end``. Every row lands
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -277,6 +277,30 @@ def rfm(
     >>> r[["recency", "frequency", "monetary", "rfm"]].to_numpy().tolist()
     [[1.0, 2.0, 55.0, 222.0], [21.0, 1.0, 15.0, 111.0], [0.0, 3.0, 75.0, 333.0]]
     """
+    opts = _rfm_options(bins, segments, thresholds, default_segment, tiers, tier_period, default_tier)
+    if amount is None:
+        raise _core.InvalidArgumentError("amount is required")
+    key, codes, stamps, flags, units, amt, n = _inputs(transactions, customer, time, amount, time_unit)
+    as_of_day = _day(_stamp(as_of, "as_of", units, time_unit), units)
+    d = _core.rfm_count(codes, int(key.offset), int(key.n), stamps, flags, units, amt, as_of_day, opts.bins,
+                        opts.cuts_given, opts.rules, on_invalid)
+    return _rfm_frame(d, _index(key, d["customer"], customer), opts, as_of_day is not None)
+
+
+class _RfmOptions(NamedTuple):
+    bins: int
+    cuts_given: list
+    rules: list
+    names: list
+    default_segment: str
+    tier_list: Optional[list]
+    tier_period: str
+    default_tier: str
+
+
+def _rfm_options(bins: Any, segments: Any, thresholds: Any, default_segment: Any, tiers: Any, tier_period: Any,
+                 default_tier: Any) -> _RfmOptions:
+    """The checked result options of :func:`rfm` (shared with TransactionAccumulator.rfm)."""
     b = _check_bins(bins)
     cuts_given = _thresholds(thresholds, b)
     rules, names = _segments(segments, b)
@@ -285,12 +309,12 @@ def rfm(
         if tier_period not in _TIER_PERIODS:
             raise _core.InvalidArgumentError(f"tier_period must be one of {list(_TIER_PERIODS)}, got {tier_period!r}")
         tier_list = _tiers(tiers)
-    if amount is None:
-        raise _core.InvalidArgumentError("amount is required")
-    key, codes, stamps, flags, units, amt, n = _inputs(transactions, customer, time, amount, time_unit)
-    as_of_day = _day(_stamp(as_of, "as_of", units, time_unit), units)
-    d = _core.rfm_count(codes, int(key.offset), int(key.n), stamps, flags, units, amt, as_of_day, b, cuts_given,
-                        rules, on_invalid)
+    return _RfmOptions(b, cuts_given, rules, names, str(default_segment), tier_list, str(tier_period), str(default_tier))
+
+
+def _rfm_frame(d: dict, index: pd.Index, opts: _RfmOptions, as_of_given: bool) -> pd.DataFrame:
+    """The RFM frame from the kernel's dict (``_core.rfm_count`` or TransactionAccumulator._rfm)."""
+    b, cuts_given, names, tier_list, tier_period = opts.bins, opts.cuts_given, opts.names, opts.tier_list, opts.tier_period
     frame = pd.DataFrame(
         {
             "recency": np.asarray(d["recency"], dtype=np.int64),
@@ -300,11 +324,11 @@ def rfm(
             "f_score": np.asarray(d["f_score"], dtype=np.int64),
             "m_score": np.asarray(d["m_score"], dtype=np.int64),
         },
-        index=_index(key, d["customer"], customer),
+        index=index,
         copy=False,  # fresh arrays owned by the frame: no consolidation copy
     )
     frame["rfm"] = 100 * frame["r_score"] + 10 * frame["f_score"] + frame["m_score"]
-    frame["segment"] = _categorical(np.asarray(d["segment"]), names, str(default_segment))
+    frame["segment"] = _categorical(np.asarray(d["segment"]), names, opts.default_segment)
     if tier_list is not None:
         first = _period_index(np.asarray(d["first_day"]), tier_period)
         end = _period_index(np.array([int(d["as_of_day"])]), tier_period)[0]
@@ -313,11 +337,11 @@ def rfm(
         for i, (_, threshold) in reversed(list(enumerate(tier_list))):
             tier_codes[spend > threshold] = i
         frame["spend_per_period"] = spend
-        frame["tier"] = _categorical(tier_codes, [t[0] for t in tier_list], str(default_tier))
+        frame["tier"] = _categorical(tier_codes, [t[0] for t in tier_list], opts.default_tier)
     cut_points = {dim: [float(x) for x in np.asarray(c)] for dim, c in zip(_DIMS, d["cuts"])}
     n_scores = {dim: int(k) for dim, k in zip(_DIMS, d["n_scores"])}
     frame.attrs.update(
-        as_of=_timestamp(d["as_of_day"]) if d["has_data"] or as_of_day is not None else None,
+        as_of=_timestamp(d["as_of_day"]) if d["has_data"] or as_of_given else None,
         bins=b,
         cut_points=cut_points,
         n_scores=n_scores,
@@ -333,7 +357,7 @@ def rfm(
                     f"rfm: ties in {dim} ({'recency' if dim == 'r' else 'frequency' if dim == 'f' else 'monetary'}) "
                     f"give only {n_scores[dim]} distinct scores of {b}; cut points {cut_points[dim]}",
                     RfmTiesWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
     return frame
 
@@ -405,6 +429,21 @@ def clv_summary(
     >>> s.to_numpy().tolist()
     [[1.0, 2.0, 2.0, 30.0], [0.0, 0.0, 1.0, 0.0]]
     """
+    _check_clv_options(period, observation_end, multiplier, calibration_end, holdout_end)
+    key, codes, stamps, flags, units, amt, n = _inputs(transactions, customer, time, amount, time_unit)
+    d = _core.clv_summary_count(
+        codes, int(key.offset), int(key.n), stamps, flags, units, amt, period, float(multiplier),
+        _stamp(observation_end, "observation_end", units, time_unit),
+        _stamp(calibration_end, "calibration_end", units, time_unit),
+        _stamp(holdout_end, "holdout_end", units, time_unit), on_invalid,
+    )
+    has_end = observation_end is not None or calibration_end is not None
+    return _clv_frame(d, _index(key, d["customer"], customer), amt is not None, period, multiplier, has_end)
+
+
+def _check_clv_options(period: Any, observation_end: Any, multiplier: Any, calibration_end: Any,
+                       holdout_end: Any) -> None:
+    """Checks the result options of :func:`clv_summary` (shared with TransactionAccumulator)."""
     if isinstance(multiplier, (bool, np.bool_)) or not isinstance(multiplier, (int, float, np.integer, np.floating)) \
             or not np.isfinite(multiplier) or multiplier <= 0:
         raise _core.InvalidArgumentError(f"multiplier must be a positive number, got {multiplier!r}")
@@ -414,24 +453,22 @@ def clv_summary(
         raise _core.InvalidArgumentError("holdout_end needs calibration_end")
     if calibration_end is not None and observation_end is not None:
         raise _core.InvalidArgumentError("with calibration_end, give the end of the holdout as holdout_end")
-    key, codes, stamps, flags, units, amt, n = _inputs(transactions, customer, time, amount, time_unit)
-    d = _core.clv_summary_count(
-        codes, int(key.offset), int(key.n), stamps, flags, units, amt, period, float(multiplier),
-        _stamp(observation_end, "observation_end", units, time_unit),
-        _stamp(calibration_end, "calibration_end", units, time_unit),
-        _stamp(holdout_end, "holdout_end", units, time_unit), on_invalid,
-    )
+
+
+def _clv_frame(d: dict, index: pd.Index, has_amount: bool, period: str, multiplier: Any, has_end: bool) -> pd.DataFrame:
+    """The summary frame from the kernel's dict (``_core.clv_summary_count`` or
+    TransactionAccumulator._clv_summary); ``has_end``: an observation or calibration end was given."""
     columns = {"frequency": d["frequency"], "recency": d["recency"], "T": d["T"]}
-    if amt is not None:
+    if has_amount:
         columns["monetary_value"] = d["monetary_value"]
     if d["split"]:
         columns["frequency_holdout"] = d["frequency_holdout"]
-        if amt is not None:
+        if has_amount:
             columns["monetary_value_holdout"] = d["monetary_value_holdout"]
         columns["duration_holdout"] = np.full(len(d["frequency"]), float(d["duration_holdout"]))
     frame = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()},
-                         index=_index(key, d["customer"], customer), copy=False)
-    has_end = len(frame) > 0 or observation_end is not None or calibration_end is not None
+                         index=index, copy=False)
+    has_end = len(frame) > 0 or has_end
     frame.attrs.update(
         observation_end=_timestamp(d["end_day"]) if has_end else None,
         period=period,

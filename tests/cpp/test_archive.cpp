@@ -258,11 +258,13 @@ TEST_CASE("archive: family names and ids are part of the format") {
     CHECK(static_cast<int>(cxkit::core::state_family::driver) == 5);
     CHECK(static_cast<int>(cxkit::core::state_family::survival) == 6);
     CHECK(static_cast<int>(cxkit::core::state_family::cohort) == 7);
+    CHECK(static_cast<int>(cxkit::core::state_family::transactions) == 8);
     CHECK(std::string(cxkit::core::family_name(1)) == "nps");
     CHECK(std::string(cxkit::core::family_name(2)) == "rating");
     CHECK(std::string(cxkit::core::family_name(7)) == "cohort");
     CHECK(std::string(cxkit::core::family_name(0)) == "unknown");
-    CHECK(std::string(cxkit::core::family_name(8)) == "unknown");
+    CHECK(std::string(cxkit::core::family_name(8)) == "transactions");
+    CHECK(std::string(cxkit::core::family_name(9)) == "unknown");
 }
 
 // ------------------------------------------------------------------------------------------------

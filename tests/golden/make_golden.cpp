@@ -153,12 +153,35 @@ int main(int argc, char** argv) {
         cc.revenue = coh_r.data();
         cohort.add(cc, cxkit::core::on_invalid::drop);
     }
+    // transactions_v1.bin: transaction_accumulator with amounts, one batch of 8 rows, on_invalid = drop:
+    // customers {7, 7, 9, 7, 9, 5, 9, 7}; times (seconds, 12:00 UTC) 2024-01-05, 2024-01-05 (18:00),
+    // 2024-02-29, 2024-03-02, missing (NaT), 2024-03-09, 2024-02-01 flagged not-a-time, 2024-01-06;
+    // amounts {10.5, 2, 4.25, 1, 3, NaN, 1, -1}: 2 missing (time, amount), 2 invalid (not a time,
+    // negative amount), 4 counted.
+    const std::vector<std::int64_t> tx_c = {7, 7, 9, 7, 9, 5, 9, 7};
+    const std::vector<std::int64_t> tx_t = {at(2024, 1, 5), at(2024, 1, 5, 18), at(2024, 2, 29), at(2024, 3, 2),
+                                            std::numeric_limits<std::int64_t>::min(), at(2024, 3, 9), at(2024, 2, 1),
+                                            at(2024, 1, 6)};
+    const std::vector<double> tx_a = {10.5, 2.0, 4.25, 1.0, 3.0, nan_v, 1.0, -1.0};
+    const std::vector<std::uint8_t> tx_f = {0, 0, 0, 0, 0, 0, 2, 0};
+    cxkit::transaction_accumulator transactions(true);
+    {
+        cxkit::transaction_columns<std::int64_t> tc;
+        tc.size = tx_c.size();
+        tc.customer = tx_c.data();
+        tc.time = tx_t.data();
+        tc.time_flags = tx_f.data();
+        tc.amount = tx_a.data();
+        transactions.add(tc, cxkit::core::on_invalid::drop);
+    }
     if (wanted("nps_v1.bin")) ok = write_file(dir + "/nps_v1.bin", nps.serialize(), force) && ok;
     if (wanted("rating_v1.bin")) ok = write_file(dir + "/rating_v1.bin", rating.serialize(), force) && ok;
     if (wanted("dsr_v1.bin")) ok = write_file(dir + "/dsr_v1.bin", dsr.serialize(), force) && ok;
     if (wanted("driver_v1.bin")) ok = write_file(dir + "/driver_v1.bin", driver.serialize(), force) && ok;
     if (wanted("kano_v1.bin")) ok = write_file(dir + "/kano_v1.bin", kano.serialize(), force) && ok;
     if (wanted("cohort_v1.bin")) ok = write_file(dir + "/cohort_v1.bin", cohort.serialize(), force) && ok;
+    if (wanted("transactions_v1.bin"))
+        ok = write_file(dir + "/transactions_v1.bin", transactions.serialize(), force) && ok;
     if (wanted("survival_v1.bin")) ok = write_file(dir + "/survival_v1.bin", survival.serialize(), force) && ok;
     return ok ? 0 : 1;
 }

@@ -45,6 +45,7 @@ enum class state_family : std::uint16_t {
     driver = 5,
     survival = 6,
     cohort = 7,
+    transactions = 8,
 };
 
 /// Human-readable name of a family id (for error messages); "unknown" for ids this build lacks.
@@ -57,6 +58,7 @@ inline const char* family_name(std::uint16_t id) noexcept {
         case 5: return "driver";
         case 6: return "survival";
         case 7: return "cohort";
+        case 8: return "transactions";
         default: return "unknown";
     }
 }

@@ -92,6 +92,9 @@ inline std::int64_t summary_period_start(summary_period p, std::int64_t period) 
  * −1 (or a row flagged in `customer_missing`) = missing. `time`: stamps counted in `units_per_day`
  * units from the epoch (86400: seconds, 86400e9: datetime64[ns]); INT64_MIN (NaT) or flag 1 =
  * missing, flag 2 = not a time. `amount`: optional; NaN = missing, negative or ±inf = invalid.
+ * `rows`: optional number of transactions each entry stands for (default 1 each): a pre-aggregated
+ * entry (one customer-day of transaction_accumulator, transactions.hpp) counts as that many rows in
+ * every count (frequency, n, n_holdout, n_after_end, ...) and its amount is the sum over them.
  */
 template <class C>
 struct transaction_columns {
@@ -103,6 +106,7 @@ struct transaction_columns {
     const std::uint8_t* time_flags = nullptr;
     std::int64_t units_per_day = core::seconds_per_day;
     const double* amount = nullptr;
+    const std::uint32_t* rows = nullptr;
 };
 
 /**
@@ -122,7 +126,8 @@ struct transaction_window {
  * Per-customer aggregate of the main part (one cell per customer code). Compact (40 bytes) and
  * trivial, so that millions of cells are allocated without initialisation and first touched by
  * the thread that owns them. Days and periods fit 32 bits (times are limited to ±(2^31 − 1) days),
- * counts too (the kernel takes fewer than 2^31 rows per call).
+ * counts too (the kernel takes fewer than 2^31 rows per call; with per-entry row counts the caller
+ * keeps each customer's total below 2^32, as transaction_accumulator does).
  */
 struct customer_cell {
     std::int32_t first_day;     ///< day of the first purchase
@@ -241,7 +246,8 @@ struct transaction_counts {
 /// common case: logs sorted by time, or by customer and time); otherwise the cell is flagged and
 /// recounted afterwards. The first period's amount is kept apart from the rest so that the repeat
 /// amount (rest_sum) never comes from a subtraction.
-inline void add_main(customer_cell& c, std::int64_t day64, std::int64_t period64, double amount) noexcept {
+inline void add_main(customer_cell& c, std::int64_t day64, std::int64_t period64, double amount,
+                     std::uint32_t rows = 1) noexcept {
     const auto day = static_cast<std::int32_t>(day64), period = static_cast<std::int32_t>(period64);
     if (c.rows == 0) {
         c.first_day = c.last_day = day;
@@ -249,10 +255,10 @@ inline void add_main(customer_cell& c, std::int64_t day64, std::int64_t period64
         c.distinct = 1;
         c.first_sum = amount;
         c.rest_sum = 0.0;
-        c.rows = 1;
+        c.rows = rows;
         return;
     }
-    ++c.rows;
+    c.rows += rows;
     if (day < c.first_day) c.first_day = day;
     if (day > c.last_day) c.last_day = day;
     if (period > c.last_period) {
@@ -272,7 +278,7 @@ inline void add_main(customer_cell& c, std::int64_t day64, std::int64_t period64
     }
 }
 
-inline void add_holdout(holdout_cell& c, std::int64_t period64, double amount) noexcept {
+inline void add_holdout(holdout_cell& c, std::int64_t period64, double amount, std::uint32_t rows = 1) noexcept {
     const auto period = static_cast<std::int32_t>(period64);
     if (c.rows == 0) {
         c.last_period = period;
@@ -283,7 +289,7 @@ inline void add_holdout(holdout_cell& c, std::int64_t period64, double amount) n
     } else if (period < c.last_period) {
         c.distinct |= 0x80000000u;
     }
-    ++c.rows;
+    c.rows += rows;
     c.sum += amount;
 }
 }  // namespace detail
@@ -330,6 +336,7 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
             for (std::size_t c = lo_; split && c < hi_; ++c) hold[c] = holdout_cell{0, 0, 0, 0.0};
             for (std::size_t i = 0; i < in.size; ++i) {
                 const std::int64_t code = static_cast<std::int64_t>(in.customer[i]) - in.customer_offset;
+                const std::uint64_t w = in.rows ? in.rows[i] : 1;  // rows this entry stands for
                 if (code < lo || code >= hi) {
                     if (th != 0) continue;  // thread 0 also owns missing and out-of-range codes
                     if (code >= 0 && code < n) continue;
@@ -337,33 +344,34 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
                         CXKIT_THROW(out_of_range, "customer code at position " + std::to_string(i) + " is " +
                                                       std::to_string(code) + ", outside 0.." +
                                                       std::to_string(n_customers) + " (or -1 for missing)");
-                    ++k.missing;
+                    k.missing += w;
                     continue;
                 }
                 if (in.customer_missing && in.customer_missing[i]) {
-                    ++k.missing;
+                    k.missing += w;
                     continue;
                 }
                 std::int64_t day = 0, period = 0;
                 const std::uint8_t cls = detail::transaction_class(in, window, div, i, day, period);
                 switch (cls) {
-                    case detail::tx_missing: ++k.missing; continue;
+                    case detail::tx_missing: k.missing += w; continue;
                     case detail::tx_bad:
-                        if (k.bad++ == 0) k.first_bad = i;
+                        if (k.bad == 0) k.first_bad = i;
+                        k.bad += w;
                         continue;
-                    case detail::tx_after: ++k.after; continue;
+                    case detail::tx_after: k.after += w; continue;
                     default: break;
                 }
                 const double amt = in.amount ? in.amount[i] : 0.0;
                 if (day < k.first_day) k.first_day = day;
                 if (day > k.last_day) k.last_day = day;
                 if (cls == detail::tx_main) {
-                    ++k.n;
+                    k.n += w;
                     if (day > k.main_last_day) k.main_last_day = day;
-                    detail::add_main(cells[code], day, period, amt);
+                    detail::add_main(cells[code], day, period, amt, static_cast<std::uint32_t>(w));
                 } else {
-                    ++k.n_holdout;
-                    detail::add_holdout(hold[code], period, amt);
+                    k.n_holdout += w;
+                    detail::add_holdout(hold[code], period, amt, static_cast<std::uint32_t>(w));
                 }
             }
             for (std::int64_t c = lo; c < hi && !k.unordered; ++c)
@@ -401,6 +409,8 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
         // Fallback for the customers whose rows went back in time: their periods are bucketed by
         // customer (a counting sort whose bucket sizes are the cells' row counts), then each small
         // bucket is sorted and its distinct periods counted. Linear in the rows, no global sort.
+        // With row counts (`in.rows`) a bucket is sized by rows but receives one period per entry,
+        // so only its filled part [start, pos) is sorted.
         const std::size_t slots = split ? 2 * n_customers : n_customers;
         std::vector<std::size_t> start(slots + 1, 0);
         for (std::size_t c = 0; c < n_customers; ++c) {
@@ -426,7 +436,7 @@ transaction_aggregate aggregate_transactions(const transaction_columns<C>& in, s
         for (std::size_t k = 0; k < slots; ++k) {
             if (start[k + 1] == start[k]) continue;
             const auto b0 = periods.begin() + static_cast<std::ptrdiff_t>(start[k]);
-            const auto b1 = periods.begin() + static_cast<std::ptrdiff_t>(start[k + 1]);
+            const auto b1 = periods.begin() + static_cast<std::ptrdiff_t>(pos[k]);
             std::sort(b0, b1);
             const auto d = static_cast<std::uint32_t>(std::unique(b0, b1) - b0);
             if (k < n_customers) out.cells[k].distinct = d;  // clears the flag
