@@ -37,6 +37,7 @@ from .survey import ces, compare_csat, compare_nps, compare_periods, compare_seg
 
 __all__ = [
     "__version__",
+    "datasets",
     # survey scores
     "nps",
     "csat",

@@ -14,6 +14,7 @@ through ``pandas.factorize``.
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -301,6 +302,65 @@ def epoch_stamps(values: Any, time_unit: str, name: str = "time") -> tuple[np.nd
     else:
         raise _core.UnsupportedTypeError(f"{name}: expected datetimes, ISO strings or numbers, got {x.dtype}")
     return np.ascontiguousarray(stamps), (flags if flags.any() else None), units
+
+
+def row_count(columns: dict) -> int:
+    """The common number of rows of per-row arguments (scalars and None broadcast to every row);
+    raises naming the arguments when their lengths differ."""
+    lengths = [_length(v) for v in columns.values() if v is not None and not np.isscalar(v) and hasattr(v, "__len__")]
+    n = lengths[0] if lengths else 1
+    if any(m != n for m in lengths):
+        names = list(columns)
+        raise _core.InvalidArgumentError(
+            f"{', '.join(names[:-1])} and {names[-1]} must have the same length, got {lengths}")
+    return n
+
+
+def broadcast(values: Any, n: int) -> Any:
+    """A scalar (or None, a date, a Timestamp) repeated for n rows; array-likes as they are."""
+    if values is None or np.isscalar(values) or isinstance(values, (_dt.date, pd.Timestamp)):
+        return np.array([values] * n, dtype=object)
+    return values
+
+
+def stable_ids(values: Any) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """Ids for a mergeable state, the same in every batch, process and machine: integer ids as
+    int64; other ids as a 64-bit hash of their text (pandas.util.hash_array). Returns the ids and a
+    missing mask (uint8, or None)."""
+    if _is_polars(values):
+        values = values.to_pandas()
+    if isinstance(values, pd.Series):
+        s = values
+    elif hasattr(values, "dtype"):
+        s = pd.Series(values)
+    else:
+        s = pd.Series(np.asarray(values, dtype=object))
+    mask = s.isna().to_numpy()
+    if pd.api.types.is_integer_dtype(s.dtype):
+        ids = s.to_numpy(dtype=np.int64, na_value=0)
+    elif pd.api.types.is_float_dtype(s.dtype) and np.all(np.mod(s.to_numpy()[~mask], 1) == 0):
+        ids = s.to_numpy(dtype=np.float64, na_value=0).astype(np.int64)  # float ids from a column with NaN
+    else:
+        obj = s.astype(object).where(~mask, "")
+        ints = obj.map(lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
+        text = obj.astype(str).to_numpy(dtype=object)
+        ids = pd.util.hash_array(text).view(np.int64).copy()
+        if ints.all():
+            ids = obj.to_numpy(dtype=np.int64)
+    return np.ascontiguousarray(ids, dtype=np.int64), (mask.astype(np.uint8) if mask.any() else None)
+
+
+def state_rows(customer: Any, time: Any, value: Any, value_name: str, time_unit: str) -> tuple:
+    """The rows a per-customer state adds (CohortAccumulator, TransactionAccumulator): stable
+    customer ids and their missing mask, time stamps with flags and units per day, and the value
+    column as float64 with NaN for missing (None without one). Scalars broadcast."""
+    n = row_count({"customer": customer, "time": time, value_name: value})
+    ids, mask = stable_ids(broadcast(customer, n))
+    stamps, flags, units = epoch_stamps(broadcast(time, n), time_unit)
+    values = None
+    if value is not None:
+        values = float_values(np.full(n, value, dtype=np.float64) if np.isscalar(value) else value, value_name)
+    return ids, mask, stamps, flags, units, values
 
 
 def float_values(values: Any, name: str) -> np.ndarray:

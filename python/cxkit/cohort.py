@@ -120,45 +120,9 @@ def _to_retention(d: dict, kind: str, period: str, rolling_days: int) -> Retenti
     )
 
 
-def _state_keys(customer: Any, n: int) -> tuple[np.ndarray, Optional[np.ndarray]]:
-    """Customer keys for the state: integer ids as int64; other ids as a 64-bit hash of their text
-    (pandas.util.hash_array: deterministic across runs, processes and machines)."""
-    if _frame._is_polars(customer):
-        customer = customer.to_pandas()
-    s = customer if isinstance(customer, pd.Series) else pd.Series(np.asarray(customer, dtype=object) if not hasattr(customer, "dtype") else customer)
-    mask = s.isna().to_numpy()
-    if pd.api.types.is_integer_dtype(s.dtype):
-        ids = s.to_numpy(dtype=np.int64, na_value=0)
-    elif pd.api.types.is_float_dtype(s.dtype) and np.all(np.mod(s.to_numpy()[~mask], 1) == 0):
-        ids = s.to_numpy(dtype=np.float64, na_value=0).astype(np.int64)  # float ids from a column with NaN
-    else:
-        obj = s.astype(object).where(~mask, "")
-        ints = obj.map(lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
-        text = obj.astype(str).to_numpy(dtype=object)
-        ids = pd.util.hash_array(text).view(np.int64).copy()
-        if ints.all():
-            ids = obj.to_numpy(dtype=np.int64)
-    return np.ascontiguousarray(ids, dtype=np.int64), (mask.astype(np.uint8) if mask.any() else None)
-
-
-def _as_array(values: Any, n: int) -> Any:
-    if values is None or np.isscalar(values) or isinstance(values, pd.Timestamp):
-        return np.array([values] * n, dtype=object)
-    return values
-
-
 def _state_add(state: CohortAccumulator, customer: Any, time: Any, revenue: Any, time_unit: str, on_invalid: str) -> None:
-    lengths = [_frame._length(v) for v in (customer, time, revenue) if v is not None and not np.isscalar(v) and hasattr(v, "__len__")]
-    n = lengths[0] if lengths else 1
-    if any(m != n for m in lengths):
-        raise _core.InvalidArgumentError(f"customer, time and revenue must have the same length, got {lengths}")
-    customer, time = _as_array(customer, n), _as_array(time, n)
-    keys, mask = _state_keys(customer, n)
-    stamps, flags, units = _frame.epoch_stamps(time, time_unit)
-    rev = None
-    if revenue is not None:
-        rev = _frame.float_values(np.full(n, revenue, dtype=np.float64) if np.isscalar(revenue) else revenue, "revenue")
-    elif state.has_revenue:
+    keys, mask, stamps, flags, units, rev = _frame.state_rows(customer, time, revenue, "revenue", time_unit)
+    if rev is None and state.has_revenue:
         raise _core.InvalidArgumentError("this CohortAccumulator keeps revenue: pass revenue=")
     state._add(keys, mask, stamps, flags, units, rev, on_invalid)
 

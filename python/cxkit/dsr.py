@@ -9,7 +9,6 @@ histograms, sliding as-of day).
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
@@ -80,12 +79,6 @@ def _labels(key: Any) -> list[str]:
     return [str(v) for v in _frame_labels(key)]
 
 
-def _as_array(values: Any, n: Optional[int] = None) -> Any:
-    if np.isscalar(values) or values is None or isinstance(values, (_dt.date, pd.Timestamp)):
-        return np.array([values] * (n or 1), dtype=object)
-    return values
-
-
 def _buyer_ids(buyer: Any, n_rows: int, *, stable: bool) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
     """Buyer ids as int64 and a missing mask. Integer ids are used as they are. Other ids: with
     ``stable`` (a state that later batches and merges must agree with) a hash of their text
@@ -111,11 +104,8 @@ def _buyer_ids(buyer: Any, n_rows: int, *, stable: bool) -> tuple[Optional[np.nd
 
 def _state_columns(dimensions: Sequence[str], seller: Any, dimension: Any, rating: Any, time: Any, buyer: Any) -> dict:
     """Normalised columns for DsrAccumulator.add (sellers as strings, times in seconds)."""
-    lengths = [len(v) for v in (seller, dimension, rating, time) if not np.isscalar(v) and v is not None and hasattr(v, "__len__")]
-    n = lengths[0] if lengths else 1
-    if any(m != n for m in lengths):
-        raise _core.InvalidArgumentError(f"seller, dimension, rating and time must have the same length, got {lengths}")
-    seller, dimension, time = _as_array(seller, n), _as_array(dimension, n), _as_array(time, n)
+    n = _frame.row_count({"seller": seller, "dimension": dimension, "rating": rating, "time": time})
+    seller, dimension, time = _frame.broadcast(seller, n), _frame.broadcast(dimension, n), _frame.broadcast(time, n)
     rating = np.full(n, rating, dtype=np.float64) if np.isscalar(rating) or rating is None else rating
     # Keys become text (the state's seller keys and dimension names are strings); factorize first,
     # so only the distinct values are converted. Equal texts of different values (1 and "1") get
@@ -131,7 +121,7 @@ def _state_columns(dimensions: Sequence[str], seller: Any, dimension: Any, ratin
             flags = np.zeros(len(stamps), np.uint8) if flags is None else flags.copy()
             flags[nat] = _frame.TIME_MISSING
     values, mask = _rating_values(rating)
-    buyer_ids, buyer_mask = _buyer_ids(_as_array(buyer, n) if buyer is not None else None, n, stable=True)
+    buyer_ids, buyer_mask = _buyer_ids(_frame.broadcast(buyer, n) if buyer is not None else None, n, stable=True)
     return dict(
         seller_codes=codes.astype(np.int64),
         seller_labels=[str(u) for u in uniques],

@@ -22,25 +22,14 @@ import pandas as pd
 from . import _core, _frame
 from .rfm import _check_clv_options, _clv_frame, _rfm_frame, _rfm_options, _stamp
 from ._core import TransactionAccumulator
-from .cohort import _as_array, _state_keys
 
 __all__ = ["TransactionAccumulator"]
 
 
 def _state_add(state: TransactionAccumulator, customer: Any, time: Any, amount: Any, time_unit: str,
                on_invalid: str) -> None:
-    lengths = [_frame._length(v) for v in (customer, time, amount)
-               if v is not None and not np.isscalar(v) and hasattr(v, "__len__")]
-    n = lengths[0] if lengths else 1
-    if any(m != n for m in lengths):
-        raise _core.InvalidArgumentError(f"customer, time and amount must have the same length, got {lengths}")
-    customer, time = _as_array(customer, n), _as_array(time, n)
-    keys, mask = _state_keys(customer, n)
-    stamps, flags, units = _frame.epoch_stamps(time, time_unit)
-    amt = None
-    if amount is not None:
-        amt = _frame.float_values(np.full(n, amount, dtype=np.float64) if np.isscalar(amount) else amount, "amount")
-    elif state.has_amount:
+    keys, mask, stamps, flags, units, amt = _frame.state_rows(customer, time, amount, "amount", time_unit)
+    if amt is None and state.has_amount:
         raise _core.InvalidArgumentError("this TransactionAccumulator keeps amounts: pass amount= "
                                          "(or make it with TransactionAccumulator(amount=False))")
     state._add(keys, mask, stamps, flags, units, amt, on_invalid)
