@@ -90,6 +90,10 @@ public:
         put_le(std::uint32_t{0});  // checksum, patched by finish()
     }
 
+    /// Room for `payload_bytes` more bytes: large states that know their size avoid regrowing
+    /// (and re-faulting) the buffer.
+    void reserve(std::size_t payload_bytes) { buffer_.reserve(buffer_.size() + payload_bytes); }
+
     void write_u8(std::uint8_t v) { buffer_.push_back(v); }
     void write_u32(std::uint32_t v) { put_le(v); }
     void write_u64(std::uint64_t v) { put_le(v); }

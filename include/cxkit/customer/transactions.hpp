@@ -247,13 +247,13 @@ public:
         w.write_u64(n_);
         w.write_u64(missing_);
         w.write_u64(invalid_);
-        const std::vector<std::int64_t> keys = sorted_keys();
-        w.write_u64(keys.size());
-        for (const std::int64_t k : keys) {
-            const auto& v = days_.at(k);
+        const auto customers = sorted_customers();
+        w.reserve(8 + customers.size() * 16 + n_entries() * (has_amount_ ? 24 : 16));
+        w.write_u64(customers.size());
+        for (const auto& [k, v] : customers) {
             w.write_i64(k);
-            w.write_u64(v.size());
-            for (const day_entry& e : v) {
+            w.write_u64(v->size());
+            for (const day_entry& e : *v) {
                 w.write_i64(e.day);
                 w.write_u64(e.rows);
                 if (has_amount_) w.write_f64(e.amount);
@@ -331,18 +331,22 @@ private:
         }
     };
 
-    std::vector<std::int64_t> sorted_keys() const {
-        std::vector<std::int64_t> keys;
-        keys.reserve(days_.size());
-        for (const auto& kv : days_) keys.push_back(kv.first);
-        std::sort(keys.begin(), keys.end());
-        return keys;
+    /// The customers in ascending key order with their days (pointers into the map: one pass over
+    /// it, no lookup per key afterwards).
+    std::vector<std::pair<std::int64_t, const std::vector<day_entry>*>> sorted_customers() const {
+        std::vector<std::pair<std::int64_t, const std::vector<day_entry>*>> out;
+        out.reserve(days_.size());
+        for (const auto& kv : days_) out.emplace_back(kv.first, &kv.second);
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        return out;
     }
 
     flat flatten() const {
         flat f;
         f.has_amount = has_amount_;
-        f.ids = sorted_keys();
+        const auto customers = sorted_customers();
+        f.ids.reserve(customers.size());
+        for (const auto& kv : customers) f.ids.push_back(kv.first);
         const std::size_t e = n_entries();
         f.codes.reserve(e);
         f.days.reserve(e);
@@ -350,7 +354,7 @@ private:
         if (has_amount_) f.amounts.reserve(e);
         for (std::size_t c = 0; c < f.ids.size(); ++c) {
             std::uint64_t total = 0;
-            for (const day_entry& d : days_.at(f.ids[c])) {
+            for (const day_entry& d : *customers[c].second) {
                 total += d.rows;
                 // the kernel's cells count rows in 32 bits
                 if (total > std::numeric_limits<std::uint32_t>::max())
