@@ -14,49 +14,22 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <cxkit/customer/clv.hpp>
 
+#include "../../tests/cpp/clv_summary_data.hpp"
+
 namespace {
 
-struct summary {
-    std::vector<double> x, tx, T, m;
-    cxkit::clv_columns columns() const {
-        cxkit::clv_columns c;
-        c.frequency = x.data();
-        c.recency = tx.data();
-        c.T = T.data();
-        c.monetary = m.data();
-        c.size = x.size();
-        return c;
-    }
-};
+using clv_data::summary;
 
 const summary& cdnow() {
     static const summary s = [] {
-        summary out;
-        std::string here = __FILE__;  // .../benchmarks/cpp/bench_clv.cpp
-        const std::string path = here.substr(0, here.find_last_of('/')) + "/../../tests/data/cdnow_sample_summary.csv";
-        std::ifstream in(path);
-        std::string line;
-        std::getline(in, line);
-        while (std::getline(in, line)) {
-            std::stringstream ss(line);
-            std::string cell;
-            std::vector<std::string> cells;
-            while (std::getline(ss, cell, ',')) cells.push_back(cell);
-            out.x.push_back(std::stod(cells[1]));
-            out.tx.push_back(std::stod(cells[2]));
-            out.T.push_back(std::stod(cells[3]));
-            out.m.push_back(std::stod(cells[5]));
-        }
-        if (out.x.empty()) std::abort();
-        return out;
+        const std::string here = __FILE__;  // .../benchmarks/cpp/bench_clv.cpp
+        return clv_data::read_cdnow_summary(here.substr(0, here.find_last_of('/')) + "/../../tests/data/cdnow_sample_summary.csv");
     }();
     return s;
 }

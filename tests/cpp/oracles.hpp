@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,16 @@ inline bounds newcombe(double p1, double n1, double p2, double n2, double z) {
 // ---- Shared test helpers (not oracles) --------------------------------------------------------
 
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+/// The message of the exception `f` throws, or "" when it throws none.
+inline std::string what_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
 
 /// The corrupt_state message of deserializing a copy of `data` held in a buffer of exactly its
 /// size (a read past the end is a real out-of-bounds read under a sanitizer); "" if it parsed.

@@ -8,13 +8,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "clv_summary_data.hpp"
 #include "oracles.hpp"
 
 #ifndef CXKIT_TEST_DATA_DIR
@@ -23,49 +22,11 @@
 
 namespace {
 
-struct cdnow_data {
-    std::vector<double> x, tx, T, m;
-    cxkit::clv_columns columns() const {
-        cxkit::clv_columns c;
-        c.frequency = x.data();
-        c.recency = tx.data();
-        c.T = T.data();
-        c.monetary = m.data();
-        c.size = x.size();
-        return c;
-    }
-};
+using cdnow_data = clv_data::summary;
 
 const cdnow_data& cdnow() {
-    static const cdnow_data d = [] {
-        cdnow_data out;
-        const std::string path = std::string(CXKIT_TEST_DATA_DIR) + "/../data/cdnow_sample_summary.csv";
-        std::ifstream in(path);
-        REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-        std::string line;
-        std::getline(in, line);  // "id","x","t.x","T.cal","x.star","m.x"
-        while (std::getline(in, line)) {
-            std::stringstream ss(line);
-            std::string cell;
-            std::vector<double> v;
-            while (std::getline(ss, cell, ',')) v.push_back(cell.front() == '"' ? 0.0 : std::stod(cell));
-            out.x.push_back(v[1]);
-            out.tx.push_back(v[2]);
-            out.T.push_back(v[3]);
-            out.m.push_back(v[5]);
-        }
-        return out;
-    }();
+    static const cdnow_data d = clv_data::read_cdnow_summary(std::string(CXKIT_TEST_DATA_DIR) + "/../data/cdnow_sample_summary.csv");
     return d;
-}
-
-std::string what_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
 }
 
 // Per-customer BG/NBD likelihood of METRICS.md §4 written out as the sum of its two terms.

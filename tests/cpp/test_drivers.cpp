@@ -202,15 +202,6 @@ void check_close_states(const driver_accumulator& a, const driver_accumulator& b
     }
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
-}
-
 
 }  // namespace
 
@@ -396,7 +387,7 @@ TEST_CASE("drivers: missing rows are dropped listwise, invalid rows raise or are
     const std::vector<double> w = {1, 1, 1, 1, 1, -1, 1};
     const auto view = cxkit::matrix_view<double>::row_major(x.data(), 7, 3);
     driver_accumulator a(3);
-    const std::string msg = error_of([&] { a.add(view, w.data(), cxkit::on_invalid::raise, 1, {"overall", "price", "speed"}); });
+    const std::string msg = what_of([&] { a.add(view, w.data(), cxkit::on_invalid::raise, 1, {"overall", "price", "speed"}); });
     CAPTURE(msg);
     CHECK(contains(msg, "row 3"));
     CHECK(contains(msg, "'price'"));
@@ -418,7 +409,7 @@ TEST_CASE("drivers: missing rows are dropped listwise, invalid rows raise or are
     const std::vector<double> x2 = {1, 2, 3, 2, 1, 1, 2, 3, 1, 1, 4, 2, 4, 1, 0, 5, 2, 2, 3, 3, 1};
     driver_accumulator b(3);
     const std::string msg2 =
-        error_of([&] { b.add(cxkit::matrix_view<double>::row_major(x2.data(), 7, 3), w2.data()); });
+        what_of([&] { b.add(cxkit::matrix_view<double>::row_major(x2.data(), 7, 3), w2.data()); });
     CHECK(contains(msg2, "invalid weight at row 6"));
     CHECK_THROWS_AS(b.add(cxkit::matrix_view<double>::row_major(x2.data(), 7, 3), w2.data()), cxkit::invalid_input);
     // Wrong column count.
@@ -450,7 +441,7 @@ TEST_CASE("drivers: constant and collinear drivers raise a numerical error namin
         dataset c = d;
         for (std::size_t i = 0; i < c.n; ++i) c.x[i * c.k + 3] = 2.5;  // staff constant
         const auto a = state_of(c);
-        const std::string msg = error_of([&] { (void)a.result(o); });
+        const std::string msg = what_of([&] { (void)a.result(o); });
         CAPTURE(msg);
         CHECK(contains(msg, "constant driver 'staff'"));
         CHECK_THROWS_AS((void)a.result(o), cxkit::numerical_error);
@@ -461,7 +452,7 @@ TEST_CASE("drivers: constant and collinear drivers raise a numerical error namin
         const auto a = state_of(c);
         for (auto method : {driver_method::relative_weights, driver_method::shapley, driver_method::ols}) {
             o.method = method;
-            const std::string msg = error_of([&] { (void)a.result(o); });
+            const std::string msg = what_of([&] { (void)a.result(o); });
             CAPTURE(msg);
             CHECK(contains(msg, "collinear"));
             CHECK(contains(msg, "'price'"));
@@ -473,7 +464,7 @@ TEST_CASE("drivers: constant and collinear drivers raise a numerical error namin
     {
         dataset c = d;
         for (std::size_t i = 0; i < c.n; ++i) c.x[i * c.k] = 4.0;
-        const std::string msg = error_of([&] { (void)state_of(c).result(o); });
+        const std::string msg = what_of([&] { (void)state_of(c).result(o); });
         CHECK(contains(msg, "target 'overall' is constant"));
     }
 }
@@ -504,7 +495,7 @@ TEST_CASE("drivers: Shapley refuses more than 20 drivers and says why") {
     driver_options o;
     o.method = driver_method::shapley;
     const auto a = state_of(d);
-    const std::string msg = error_of([&] { (void)a.result(o); });
+    const std::string msg = what_of([&] { (void)a.result(o); });
     CAPTURE(msg);
     CHECK(contains(msg, "21 drivers"));
     CHECK(contains(msg, "limit is 20"));

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "oracles.hpp"
+
 #ifndef CXKIT_TEST_DATA_DIR
 #error "CXKIT_TEST_DATA_DIR must name the tests/golden directory"
 #endif
@@ -89,15 +91,6 @@ void put(std::vector<std::uint8_t>& b, T v) {
     std::uint8_t raw[sizeof(T)];
     std::memcpy(raw, &v, sizeof(T));  // little-endian hosts only (as the CI machines)
     b.insert(b.end(), raw, raw + sizeof(T));
-}
-
-std::string what_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& ex) {
-        return ex.what();
-    }
-    return "";
 }
 
 }  // namespace
